@@ -1,0 +1,101 @@
+"""Model fields for sensitive personal information."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+from django.db.models import Lookup
+
+from jingzhi.core.crypto import keyring
+
+
+def _identity(value: str) -> str:
+    return value
+
+
+class EncryptedField(models.TextField):  # type: ignore[type-arg]
+    """A text column stored as AES-GCM ciphertext, read back as plaintext.
+
+    With ``digest_field="x_digest"`` the field also keeps a keyed hash of the
+    normalised value in that sibling column (declare it *after* this field as
+    ``DigestField()``), which is what exact-match lookups use:
+    ``Resident.objects.filter(id_number_digest=digest_for(Resident, "id_number", v))``.
+    The ciphertext is bound to its column (``app.model.field`` as associated
+    data), so a value copied into another column does not open.
+    """
+
+    description = "Encrypted text (AES-GCM)"
+
+    def __init__(
+        self,
+        *args: Any,
+        digest_field: str | None = None,
+        normalizer: Callable[[str], str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.digest_field = digest_field
+        self.normalizer = normalizer or _identity
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        if self.digest_field:
+            kwargs["digest_field"] = self.digest_field
+        return name, path, args, kwargs
+
+    @property
+    def context(self) -> str:
+        return f"{self.model._meta.label_lower}.{self.name}"
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
+        if value is None or value == "":
+            return value
+        return keyring().open(value, context=self.context)
+
+    def get_prep_value(self, value: Any) -> Any:
+        value = super().get_prep_value(value)
+        if value is None or value == "":
+            return value
+        return keyring().seal(str(value), context=self.context)
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        value = getattr(model_instance, self.attname)
+        if self.digest_field:
+            digest = self.digest_of(value) if value else ""
+            setattr(model_instance, self.digest_field, digest)
+        return value
+
+    def digest_of(self, value: str) -> str:
+        return keyring().digest(self.normalizer(value), purpose=self.context)
+
+    def get_lookup(self, lookup_name: str) -> type[Lookup[Any]] | None:
+        if lookup_name not in {"isnull"}:
+            raise ImproperlyConfigured(
+                f"{self.context} is encrypted; look it up through its digest column, not '{lookup_name}'"
+            )
+        return super().get_lookup(lookup_name)
+
+
+class DigestField(models.CharField):  # type: ignore[type-arg]
+    """Keyed hash of a sibling EncryptedField, filled when the row is saved."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("db_index", True)
+        super().__init__(*args, **kwargs)
+
+
+def digest_for(model: type[models.Model], field_name: str, value: str) -> str:
+    """The digest a stored ``value`` of ``model.field_name`` would have."""
+    field = model._meta.get_field(field_name)
+    if not isinstance(field, EncryptedField):
+        raise TypeError(f"{model.__name__}.{field_name} is not an EncryptedField")
+    return field.digest_of(value)
