@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from jingzhi.core.choices import Capability, PlaceKind, Role
@@ -58,7 +58,7 @@ def places_detail(request: HttpRequest, place_id: int) -> Place:
 
 
 @router.post("/places", response={201: PlaceOut})
-def places_create(request: HttpRequest, data: PlaceIn) -> tuple[int, Place]:
+def places_create(request: HttpRequest, data: PlaceIn) -> Status:
     actor = actor_of(request)
     parent = place_get(actor=actor, pk=data.parent_id)
     if data.kind not in PlaceKind.values:
@@ -67,7 +67,7 @@ def places_create(request: HttpRequest, data: PlaceIn) -> tuple[int, Place]:
         actor=actor, kind=data.kind, parent=parent, code=data.code, name=data.name, floors=data.floors,
         unit_count=data.unit_count, floor=data.floor, room_number=data.room_number,
     )
-    return 201, place
+    return Status(201, place)
 
 
 @router.patch("/places/{place_id}", response=PlaceOut)
@@ -78,13 +78,13 @@ def places_update(request: HttpRequest, place_id: int, data: PlacePatch) -> Plac
 
 
 @router.post("/places/{place_id}/rooms", response={201: RoomsOut})
-def places_rooms_generate(request: HttpRequest, place_id: int, data: RoomsIn) -> tuple[int, dict[str, int]]:
+def places_rooms_generate(request: HttpRequest, place_id: int, data: RoomsIn) -> Status:
     actor = actor_of(request)
     building = place_get(actor=actor, pk=place_id)
     created = building_rooms_bulk_create(
         actor=actor, building=building, floors=data.floors, units=data.units, rooms_per_floor=data.rooms_per_floor
     )
-    return 201, {"created": len(created)}
+    return Status(201, {"created": len(created)})
 
 
 @router.get("/audit", response=list[AuditOut])

@@ -49,6 +49,11 @@ class Actor:
         return cls(user=user, grants=grants, is_platform_admin=bool(user.is_superuser))
 
     @classmethod
+    def system(cls) -> Actor:
+        """The platform itself (commands, jobs, demo data): unrestricted, audited as "system"."""
+        return cls(user=None, is_platform_admin=True)
+
+    @classmethod
     def from_request(cls, request: HttpRequest) -> Actor:
         cached = getattr(request, "_jingzhi_actor", None)
         if cached is not None and cached.user == (request.user if request.user.is_authenticated else None):

@@ -57,8 +57,8 @@ def resident_detail(request: HttpRequest, actor: Actor, resident_id: int) -> Htt
     )
 
 
-@require_POST
 @actor_view
+@require_POST
 def resident_reveal_view(request: HttpRequest, actor: Actor, resident_id: int) -> HttpResponse:
     resident = resident_get(actor=actor, pk=resident_id)
     field = request.POST.get("field", "")

@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "jingzhi.core",
     "jingzhi.registry",
+    "jingzhi.demo",
 ]
 
 MIDDLEWARE = [

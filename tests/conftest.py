@@ -1,0 +1,41 @@
+"""Shared fixtures: a sub-district with two communities (A and B) and a persona per role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from jingzhi.core.choices import PlaceKind, Role
+from jingzhi.core.models import Place, User
+from tests import factories as f
+
+
+@dataclass
+class World:
+    sub: Place
+    a: f.Community
+    b: f.Community
+    users: dict[str, User]
+
+    def client(self, key: str) -> Client:
+        client = Client()
+        client.force_login(self.users[key])
+        return client
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    sub = f.place(PlaceKind.SUBDISTRICT, None, "320505407", "科技城（东渚街道）")
+    a = f.community(sub, "320505407001", "甲社区", "张甲一", "甲花苑")
+    b = f.community(sub, "320505407002", "乙社区", "欧阳乙二", "乙家园")
+    users: dict[str, User] = {}
+    for role, level in f.ROLE_HOME.items():
+        users[f"{role}_a"] = f.user(f"{role}_a", role=role, at=getattr(a, level))
+        users[f"{role}_b"] = f.user(f"{role}_b", role=role, at=getattr(b, level))
+    users["subdistrict_admin"] = f.user("jiedao", role=Role.SUBDISTRICT_ADMIN, at=sub)
+    users["auditor"] = f.user("auditor", role=Role.AUDITOR, at=sub)
+    users["outsider"] = f.user("outsider")
+    users["platform_admin"] = f.user("root", is_superuser=True, is_staff=True)
+    return World(sub=sub, a=a, b=b, users=users)

@@ -1,0 +1,293 @@
+"""Every URL and every API operation, enumerated: nobody reaches another community's data.
+
+The endpoints are discovered from the URL resolver and the OpenAPI document at
+collection time, so a new page or API operation is tested without anyone
+adding it here. Path parameters are filled with community B's objects by name
+(``place_id`` → each of B's places, ``resident_id`` → B's resident …); an
+unknown parameter name fails the test until a filler is added below. Request
+bodies come from ``API_BODIES``: an operation with a body and no entry fails.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from jingzhi.api import api
+from jingzhi.core.choices import Role
+from jingzhi.core.models import AuditEntry, Place
+from jingzhi.registry.models import Resident
+from tests.conftest import World
+
+# ---------------------------------------------------------------------------
+# Discovery
+# ---------------------------------------------------------------------------
+
+#: Pages that hold no scoped data, with the reason. Everything else is checked.
+PUBLIC = {
+    "healthz": "process liveness, no data",
+    "readyz": "dependency status, no data",
+    "set_language": "language switch",
+    "core:login": "login form",
+    "core:logout": "logout",
+}
+
+
+def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str, list[str]]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or ""
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), f"{namespace}{ns}:" if ns else namespace)
+        elif isinstance(entry, URLPattern):
+            route = prefix + str(entry.pattern)
+            yield route, f"{namespace}{entry.name or ''}", list(entry.pattern.converters) or re.findall(r"<(?:\w+:)?(\w+)>", route)
+
+
+def page_routes() -> list[tuple[str, str, list[str]]]:
+    out = []
+    for route, name, params in _walk(get_resolver().url_patterns):
+        if route.startswith(("api/", "admin/", "static/")) or name in PUBLIC:
+            continue
+        out.append((route, name, params))
+    return out
+
+
+def admin_routes() -> list[str]:
+    public = {"admin/login/", "admin/logout/", "admin/password_change/done/"}
+    return [
+        route for route, _n, params in _walk(get_resolver().url_patterns)
+        if route.startswith("admin/") and not params and route not in public
+    ]
+
+
+def api_operations() -> list[tuple[str, str, str]]:
+    schema = api.get_openapi_schema()
+    ops = []
+    for path, methods in schema["paths"].items():
+        for method, spec in methods.items():
+            ops.append((method.upper(), path, spec["operationId"]))
+    return ops
+
+
+# ---------------------------------------------------------------------------
+# Fillers: community B's objects for each path parameter name
+# ---------------------------------------------------------------------------
+
+FILLERS: dict[str, Callable[[World], list[int]]] = {
+    "place_id": lambda w: [p.pk for p in w.b.places],
+    "resident_id": lambda w: [w.b.resident.pk],
+    "household_id": lambda w: [w.b.household.pk],
+}
+OWN: dict[str, Callable[[World], int]] = {
+    "place_id": lambda w: w.a.building.pk,
+    "resident_id": lambda w: w.a.resident.pk,
+    "household_id": lambda w: w.a.household.pk,
+}
+
+#: A valid body for each API operation that takes one, aimed at community B.
+API_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
+    "jingzhi_core_api_places_create": lambda w: {"kind": "grid", "parent_id": w.b.community.pk, "code": "G99", "name": "x"},
+    "jingzhi_core_api_places_update": lambda w: {"name": "renamed"},
+    "jingzhi_core_api_places_rooms_generate": lambda w: {"floors": 2, "units": 1, "rooms_per_floor": 1},
+    "jingzhi_registry_api_residents_reveal": lambda w: {"field": "id_number", "reason": "test"},
+}
+#: Valid form data for HTML views that accept POST.
+PAGE_FORMS: dict[str, dict[str, Any]] = {
+    "core:place_create": {"code": "X1", "name": "x"},
+    "core:place_edit": {"code": "X1", "name": "renamed"},
+    "core:place_rooms": {"floors": 2, "units": 1, "rooms_per_floor": 1},
+    "registry:resident_reveal": {"field": "id_number"},
+}
+#: API operations about the caller themselves (no scoped object involved).
+SELF_OPERATIONS = {"jingzhi_core_api_me"}
+
+SCOPED_PERSONAS = [f"{role}_a" for role in (
+    Role.COMMUNITY_SECRETARY, Role.COMMUNITY_STAFF, Role.GRID_WORKER, Role.PROPERTY_MANAGER, Role.VOLUNTEER, Role.RESIDENT,
+)]
+DENIED = {401, 403, 404}
+
+
+def _fill(route: str, params: list[str], world: World, values: dict[str, int]) -> str:
+    url = "/" + route
+    for param in params:
+        url = re.sub(rf"<(?:\w+:)?{param}>", str(values[param]), url)
+        url = url.replace("{" + param + "}", str(values[param]))
+    return url
+
+
+def _combinations(params: list[str], world: World) -> list[dict[str, int]]:
+    missing = [p for p in params if p not in FILLERS]
+    assert not missing, f"no filler for path parameter(s) {missing}: add one to FILLERS in {__file__}"
+    combos: list[dict[str, int]] = [{}]
+    for param in params:
+        combos = [{**c, param: v} for c in combos for v in FILLERS[param](world)]
+    return combos
+
+
+def _b_fingerprint(world: World) -> list[str]:
+    """Strings that only community B's data contains."""
+    return [world.b.community.name, world.b.estate.name, world.b.resident.name, world.b.grid.name]
+
+
+def _unchanged(world: World) -> tuple[Any, ...]:
+    b_places = Place.objects.filter(community=world.b.community)
+    return (
+        sorted(b_places.values_list("pk", "name", "code")),
+        AuditEntry.objects.filter(action="pii.reveal").count(),
+        Resident.objects.filter(pk=world.b.resident.pk).values_list("name", flat=True).first(),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Pages
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("route", "name", "params"), page_routes(), ids=lambda v: v if isinstance(v, str) else None)
+@pytest.mark.parametrize("persona", [*SCOPED_PERSONAS, "outsider"])
+def test_page_never_shows_community_b_to_others(world: World, persona: str, route: str, name: str, params: list[str]) -> None:
+    client = world.client(persona)
+    before = _unchanged(world)
+    if not params:
+        response = client.get("/" + route)
+        assert response.status_code in {200, 302, 403}, f"{route}: {response.status_code}"
+        body = response.content.decode()
+        for marker in _b_fingerprint(world):
+            assert marker not in body, f"{persona} sees {marker!r} on /{route}"
+        return
+    for values in _combinations(params, world):
+        url = _fill(route, params, world, values)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url, PAGE_FORMS.get(name, {}))
+            assert response.status_code in DENIED | {405}, f"{persona} {method.upper()} {url}: {response.status_code}"
+    assert _unchanged(world) == before
+
+
+@pytest.mark.parametrize(("route", "name", "params"), [r for r in page_routes() if r[2]], ids=lambda v: v if isinstance(v, str) else None)
+def test_page_control_secretary_reaches_own_objects(world: World, route: str, name: str, params: list[str]) -> None:
+    """The positive control: the same URLs with community A's objects work for A's secretary."""
+    client = world.client(f"{Role.COMMUNITY_SECRETARY}_a")
+    url = _fill(route, params, world, {p: OWN[p](world) for p in params})
+    response = client.get(url)
+    assert response.status_code in {200, 302, 405}, f"GET {url}: {response.status_code}"
+
+
+def test_pages_need_login(world: World) -> None:
+    from django.test import Client
+
+    client = Client()
+    for route, _name, params in page_routes():
+        url = _fill(route, params, world, {p: OWN[p](world) for p in params})
+        response = client.get(url)
+        assert response.status_code == 302 and "/login/" in response["Location"], f"{url}: {response.status_code}"
+
+
+def test_admin_site_is_for_platform_administrators_only(world: World) -> None:
+    routes = admin_routes()
+    assert routes
+    for persona in ("community_secretary_a", "subdistrict_admin", "auditor"):
+        client = world.client(persona)
+        for route in routes:
+            response = client.get("/" + route)
+            assert response.status_code in {302, 403, 404}, f"{persona} /{route}: {response.status_code}"
+            if response.status_code == 302:
+                assert "/admin/login/" in response["Location"]
+
+
+# ---------------------------------------------------------------------------
+# API
+# ---------------------------------------------------------------------------
+
+
+def _api_call(client: Any, method: str, url: str, body: dict[str, Any] | None) -> Any:
+    kwargs: dict[str, Any] = {}
+    if body is not None:
+        kwargs = {"data": json.dumps(body), "content_type": "application/json"}
+    return getattr(client, method.lower())(url, **kwargs)
+
+
+def _params(path: str) -> list[str]:
+    return re.findall(r"{(\w+)}", path)
+
+
+def _body(operation_id: str, method: str, world: World) -> dict[str, Any] | None:
+    spec = api.get_openapi_schema()
+    for methods in spec["paths"].values():
+        for m, op in methods.items():
+            if op["operationId"] == operation_id and "requestBody" in op:
+                assert operation_id in API_BODIES, f"add a valid body for {operation_id} to API_BODIES"
+                return API_BODIES[operation_id](world)
+    return None
+
+
+@pytest.mark.parametrize(("method", "path", "operation_id"), api_operations(), ids=lambda v: v)
+@pytest.mark.parametrize("persona", [*SCOPED_PERSONAS, "community_secretary_b"])
+def test_api_operation_denies_community_b_objects(world: World, persona: str, method: str, path: str, operation_id: str) -> None:
+    client = world.client(persona)
+    params = _params(path)
+    before = _unchanged(world)
+    if persona == "community_secretary_b":
+        # Mirror image: B's secretary against A's objects.
+        world.a, world.b = world.b, world.a
+    body = _body(operation_id, method, world)
+    try:
+        if not params:
+            response = _api_call(client, method, path, body)
+            if method == "GET":
+                assert response.status_code in {200, 403}, f"{method} {path}: {response.status_code}"
+                text = response.content.decode()
+                for marker in _b_fingerprint(world):
+                    assert marker not in text, f"{persona} sees {marker!r} in {method} {path}"
+            else:
+                assert response.status_code in DENIED, f"{persona} {method} {path}: {response.status_code}"
+            return
+        for values in _combinations(params, world):
+            url = _fill(path.lstrip("/"), params, world, values)
+            response = _api_call(client, method, url, body)
+            assert response.status_code in DENIED, f"{persona} {method} {url}: {response.status_code} {response.content[:200]!r}"
+            assert response.json().get("code") in {"not_found", "forbidden", "unauthenticated"}
+    finally:
+        if persona == "community_secretary_b":
+            world.a, world.b = world.b, world.a
+    assert _unchanged(world) == before
+
+
+@pytest.mark.parametrize(("method", "path", "operation_id"), api_operations(), ids=lambda v: v)
+def test_api_operation_outsider_gets_nothing(world: World, method: str, path: str, operation_id: str) -> None:
+    """A logged-in user bound to no place, and an anonymous caller, reach nothing."""
+    from django.test import Client
+
+    for client, allowed in ((world.client("outsider"), DENIED), (Client(), {401})):
+        params = _params(path)
+        body = _body(operation_id, method, world)
+        values = {p: OWN[p](world) for p in params}
+        url = _fill(path.lstrip("/"), params, world, values) if params else path
+        response = _api_call(client, method, url, body)
+        if operation_id in SELF_OPERATIONS and allowed is DENIED:
+            assert response.status_code == 200
+            continue
+        if method == "GET" and not params and allowed is DENIED:
+            assert response.status_code in {200, 403}
+            if response.status_code == 200:
+                payload = response.json()
+                items = payload.get("items", payload) if isinstance(payload, dict) else payload
+                assert items == [] or payload.get("count") == 0, f"outsider got data from {path}: {payload}"
+            continue
+        assert response.status_code in allowed, f"{method} {url}: {response.status_code}"
+
+
+@pytest.mark.parametrize(("method", "path", "operation_id"), [o for o in api_operations() if _params(o[1])], ids=lambda v: v)
+def test_api_control_secretary_reaches_own_objects(world: World, method: str, path: str, operation_id: str) -> None:
+    client = world.client(f"{Role.COMMUNITY_SECRETARY}_a")
+    params = _params(path)
+    url = _fill(path.lstrip("/"), params, world, {p: OWN[p](world) for p in params})
+    body = _body(operation_id, method, world)
+    if body and "parent_id" in body:
+        body["parent_id"] = world.a.community.pk
+    response = _api_call(client, method, url, body)
+    assert response.status_code < 400, f"{method} {url}: {response.status_code} {response.content[:300]!r}"
