@@ -117,7 +117,7 @@ class _People:
 
     def id_number(self, birth: dt.date, male: bool, local: bool) -> str:
         region = self.rng.choice(names.LOCAL_REGIONS if local else names.OTHER_REGIONS)
-        key = f"{region}{birth:%Y%m%d}"
+        key = f"{region}{birth:%Y%m%d}{int(male)}"
         seq = self.used.get(key)
         seq = self.rng.randrange(0, 200) * 2 + (1 if male else 0) if seq is None else seq + 2
         if seq > 999:  # pragma: no cover - needs >400 people of one sex born the same day in one county

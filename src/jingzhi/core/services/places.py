@@ -43,7 +43,7 @@ def place_create(
         kind=kind, parent=parent, code=code.strip(), name=name.strip(), floors=floors,
         unit_count=unit_count, floor=floor, room_number=room_number.strip(),
     )
-    place.full_clean(validate_unique=False)
+    place.full_clean(validate_unique=False, validate_constraints=False)
     _check_unique_code(place)
     with transaction.atomic():
         place.save()
@@ -60,7 +60,7 @@ def place_update(*, actor: Actor, place: Place, **values: object) -> Place:
     before = _snapshot(place)
     for key, value in values.items():
         setattr(place, key, value.strip() if isinstance(value, str) else value)
-    place.full_clean(validate_unique=False)
+    place.full_clean(validate_unique=False, validate_constraints=False)
     _check_unique_code(place)
     with transaction.atomic():
         place.save()
@@ -105,7 +105,7 @@ def building_rooms_bulk_create(
             code = str(u)
             unit = existing_units.get(code)
             if unit is None:
-                unit = Place(kind=PlaceKind.UNIT, parent=building, code=code, name=_("Unit %(n)s") % {"n": u})
+                unit = Place(kind=PlaceKind.UNIT, parent=building, code=code, name=f"{u}单元")
                 unit.save()
                 created.append(unit)
             existing_rooms = set(Place.objects.filter(parent=unit).values_list("code", flat=True))
