@@ -58,10 +58,17 @@ def fill(po_path: Path, table: dict[str, str]) -> list[str]:
             out.append("\n".join(lines[:j] + rest))
             continue
         msgstr_lines = rest
-        current = _unquote([msgstr_lines[0][7:], *[ln for ln in msgstr_lines[1:] if ln.startswith('"')]]) if msgstr_lines else ""
+        current = (
+            _unquote([msgstr_lines[0][7:], *[ln for ln in msgstr_lines[1:] if ln.startswith('"')]])
+            if msgstr_lines
+            else ""
+        )
         fuzzy = any(line.startswith("#,") and "fuzzy" in line for line in lines[:i_id])
         if (not current or fuzzy) and msgid in table:
-            head = [ln if not (ln.startswith("#,") and "fuzzy" in ln) else re.sub(r",?\s*fuzzy", "", ln) for ln in lines[:i_id]]
+            head = [
+                ln if not (ln.startswith("#,") and "fuzzy" in ln) else re.sub(r",?\s*fuzzy", "", ln)
+                for ln in lines[:i_id]
+            ]
             head = [ln for ln in head if ln.strip() != "#,"]
             out.append("\n".join([*head, *lines[i_id:j], f"msgstr {_quote(table[msgid])}"]))
         else:

@@ -33,13 +33,24 @@ def user(username: str | None = None, *, role: str | None = None, at: Place | No
 
 
 def resident(
-    household: Household, name: str, *, born: dt.date = dt.date(1950, 3, 5), male: bool = True,
-    relationship: str = Relationship.HEAD, phone: str = "13812345678", region: str = "320505",
+    household: Household,
+    name: str,
+    *,
+    born: dt.date = dt.date(1950, 3, 5),
+    male: bool = True,
+    relationship: str = Relationship.HEAD,
+    phone: str = "13812345678",
+    region: str = "320505",
 ) -> Resident:
     seq = next(_seq) % 500 * 2 + (1 if male else 0)
     return Resident.objects.create(
-        household=household, name=name, gender=Gender.MALE if male else Gender.FEMALE, birth_date=born,
-        id_number=idnumber.make(region, born, seq), phone=phone, relationship=relationship,
+        household=household,
+        name=name,
+        gender=Gender.MALE if male else Gender.FEMALE,
+        birth_date=born,
+        id_number=idnumber.make(region, born, seq),
+        phone=phone,
+        relationship=relationship,
     )
 
 

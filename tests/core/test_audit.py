@@ -45,7 +45,10 @@ def test_detail_view_and_reveal_are_recorded_with_who_and_where(world: World) ->
     client.get(f"/register/residents/{resident.pk}/", REMOTE_ADDR="10.1.2.3", HTTP_USER_AGENT="phone")
     view = AuditEntry.objects.filter(action="resident.view").latest("id")
     assert (view.actor_name, view.object_id, view.ip_address, view.user_agent) == (
-        "community_secretary_a", str(resident.pk), "10.1.2.3", "phone",
+        "community_secretary_a",
+        str(resident.pk),
+        "10.1.2.3",
+        "phone",
     )
     assert view.object_repr == "张**"  # names in the log are masked
     response = client.post(f"/register/residents/{resident.pk}/reveal/", {"field": "id_number"})

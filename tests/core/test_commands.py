@@ -21,14 +21,21 @@ from jingzhi.settings.env import parse_pii_keyring
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("JINGZHI_", "DATABASE_URL", "MQTT_URL", "REDIS_URL"))}
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("JINGZHI_", "DATABASE_URL", "MQTT_URL", "REDIS_URL"))
+    }
     return {**clean, "JINGZHI_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "jingzhi.settings"}
 
 
 def _jingzhi(tmp_path: Path, *args: str, timeout: int = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "jingzhi", *args], env=_env(tmp_path), cwd=tmp_path,
-        capture_output=True, text=True, timeout=timeout, check=False,
+        [sys.executable, "-m", "jingzhi", *args],
+        env=_env(tmp_path),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -44,7 +51,9 @@ def demo_dir(demo_run: tuple[Path, subprocess.CompletedProcess[str]]) -> Path:
     return demo_run[0]
 
 
-def test_demo_prints_a_json_summary_with_place_codes_and_logins(demo_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+def test_demo_prints_a_json_summary_with_place_codes_and_logins(
+    demo_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
     demo_dir, result = demo_run
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
@@ -86,8 +95,12 @@ def test_check_fails_on_an_unreachable_broker(demo_dir: Path) -> None:
     env_file_free_port = _free_port()
     result = subprocess.run(
         [sys.executable, "-m", "jingzhi", "check", "--json"],
-        env={**_env(demo_dir), "MQTT_URL": f"mqtt://127.0.0.1:{env_file_free_port}"}, cwd=demo_dir,
-        capture_output=True, text=True, timeout=120, check=False,
+        env={**_env(demo_dir), "MQTT_URL": f"mqtt://127.0.0.1:{env_file_free_port}"},
+        cwd=demo_dir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 1
     items = {i["name"]: i for i in json.loads(result.stdout)["items"]}
@@ -104,7 +117,11 @@ def test_up_migrates_creates_demo_serves_and_stops_cleanly(tmp_path: Path) -> No
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "jingzhi", "up", "--port", str(port), "--residents", "200"],
-        env=_env(tmp_path), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=_env(tmp_path),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         start_new_session=True,
     )
     output = ""
@@ -121,13 +138,13 @@ def test_up_migrates_creates_demo_serves_and_stops_cleanly(tmp_path: Path) -> No
         body = ""
         for _ in range(60):
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2) as response:  # noqa: S310
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2) as response:
                     body = response.read().decode()
                 break
             except OSError:
                 time.sleep(0.5)
         assert "登录" in body
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
             assert json.loads(response.read())["status"] == "ok"
     finally:
         proc.send_signal(signal.SIGINT)

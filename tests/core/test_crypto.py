@@ -68,7 +68,9 @@ def test_unknown_key_id_is_reported() -> None:
 def test_identity_number_is_ciphertext_in_the_database(world: World) -> None:
     plain = world.a.resident.id_number
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id_number, phone, id_number_digest FROM registry_resident WHERE id = %s", [world.a.resident.pk])
+        cursor.execute(
+            "SELECT id_number, phone, id_number_digest FROM registry_resident WHERE id = %s", [world.a.resident.pk]
+        )
         stored_id, stored_phone, digest = cursor.fetchone()
     assert stored_id.startswith(f"v1:{keyring().active_kid}:")
     assert plain not in stored_id and plain[-4:] not in stored_id

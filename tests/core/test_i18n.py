@@ -49,7 +49,9 @@ def test_compiled_catalogue_matches_the_source() -> None:
     po = LOCALE / "zh_Hans" / "LC_MESSAGES" / "django.po"
     with (po.with_suffix(".mo")).open("rb") as handle:
         catalogue = gettext.GNUTranslations(handle)
-    stale = [msgid for msgid, msgstr in _entries(po) if catalogue.gettext(msgid) != msgstr and "%(n)s resident" not in msgid]
+    stale = [
+        msgid for msgid, msgstr in _entries(po) if catalogue.gettext(msgid) != msgstr and "%(n)s resident" not in msgid
+    ]
     assert stale == [], "run `jingzhi compilemessages` in src/jingzhi: " + repr(stale[:5])
 
 

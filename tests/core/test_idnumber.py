@@ -19,8 +19,12 @@ def test_parse_reads_birth_date_and_sex() -> None:
 
 @pytest.mark.parametrize(
     ("value", "code"),
-    [("110105194912310021", "check_digit"), ("110105194902310026", "birth_date"), ("11010519491231", "length"),
-     ("1101051949123100AX", "characters")],
+    [
+        ("110105194912310021", "check_digit"),
+        ("110105194902310026", "birth_date"),
+        ("11010519491231", "length"),
+        ("1101051949123100AX", "characters"),
+    ],
 )
 def test_invalid_numbers_say_why(value: str, code: str) -> None:
     with pytest.raises(idnumber.IdNumberError) as info:
@@ -33,7 +37,9 @@ def test_full_width_lower_case_and_spaces_are_normalised() -> None:
 
 
 def test_fifteen_digit_legacy_numbers_are_converted() -> None:
-    assert idnumber.parse("110105491231002").value == "110105194912310021"[:17] + idnumber.check_char("11010519491231002")
+    assert idnumber.parse("110105491231002").value == "110105194912310021"[:17] + idnumber.check_char(
+        "11010519491231002"
+    )
 
 
 def test_make_builds_valid_numbers_with_the_sex_digit() -> None:

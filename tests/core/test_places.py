@@ -70,14 +70,18 @@ def test_bulk_rooms_creates_units_and_floors_and_is_repeatable(world: World) -> 
 
 def test_bulk_rooms_rejects_nonsense(world: World) -> None:
     with pytest.raises(ValidationError):
-        building_rooms_bulk_create(actor=Actor.system(), building=world.a.building, floors=0, units=1, rooms_per_floor=1)
+        building_rooms_bulk_create(
+            actor=Actor.system(), building=world.a.building, floors=0, units=1, rooms_per_floor=1
+        )
     with pytest.raises(ValidationError):
         building_rooms_bulk_create(actor=Actor.system(), building=world.a.estate, floors=1, units=1, rooms_per_floor=1)
 
 
 def test_staff_pages_create_edit_and_generate_rooms(world: World) -> None:
     client = world.client("community_secretary_a")
-    response = client.post(f"/places/{world.a.estate.pk}/new/", {"code": "9", "name": "9幢", "floors": 3, "unit_count": 1})
+    response = client.post(
+        f"/places/{world.a.estate.pk}/new/", {"code": "9", "name": "9幢", "floors": 3, "unit_count": 1}
+    )
     assert response.status_code == 302
     building = Place.objects.get(parent=world.a.estate, code="9")
     response = client.post(f"/places/{building.pk}/rooms/", {"floors": 3, "units": 1, "rooms_per_floor": 2})

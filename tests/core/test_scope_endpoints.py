@@ -45,7 +45,11 @@ def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterato
             yield from _walk(entry.url_patterns, prefix + str(entry.pattern), f"{namespace}{ns}:" if ns else namespace)
         elif isinstance(entry, URLPattern):
             route = prefix + str(entry.pattern)
-            yield route, f"{namespace}{entry.name or ''}", list(entry.pattern.converters) or re.findall(r"<(?:\w+:)?(\w+)>", route)
+            yield (
+                route,
+                f"{namespace}{entry.name or ''}",
+                list(entry.pattern.converters) or re.findall(r"<(?:\w+:)?(\w+)>", route),
+            )
 
 
 def page_routes() -> list[tuple[str, str, list[str]]]:
@@ -60,7 +64,8 @@ def page_routes() -> list[tuple[str, str, list[str]]]:
 def admin_routes() -> list[str]:
     public = {"admin/login/", "admin/logout/", "admin/password_change/done/"}
     return [
-        route for route, _n, params in _walk(get_resolver().url_patterns)
+        route
+        for route, _n, params in _walk(get_resolver().url_patterns)
         if route.startswith("admin/") and not params and route not in public
     ]
 
@@ -91,7 +96,12 @@ OWN: dict[str, Callable[[World], int]] = {
 
 #: A valid body for each API operation that takes one, aimed at community B.
 API_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
-    "jingzhi_core_api_places_create": lambda w: {"kind": "grid", "parent_id": w.b.community.pk, "code": "G99", "name": "x"},
+    "jingzhi_core_api_places_create": lambda w: {
+        "kind": "grid",
+        "parent_id": w.b.community.pk,
+        "code": "G99",
+        "name": "x",
+    },
     "jingzhi_core_api_places_update": lambda w: {"name": "renamed"},
     "jingzhi_core_api_places_rooms_generate": lambda w: {"floors": 2, "units": 1, "rooms_per_floor": 1},
     "jingzhi_registry_api_residents_reveal": lambda w: {"field": "id_number", "reason": "test"},
@@ -106,9 +116,17 @@ PAGE_FORMS: dict[str, dict[str, Any]] = {
 #: API operations about the caller themselves (no scoped object involved).
 SELF_OPERATIONS = {"jingzhi_core_api_me"}
 
-SCOPED_PERSONAS = [f"{role}_a" for role in (
-    Role.COMMUNITY_SECRETARY, Role.COMMUNITY_STAFF, Role.GRID_WORKER, Role.PROPERTY_MANAGER, Role.VOLUNTEER, Role.RESIDENT,
-)]
+SCOPED_PERSONAS = [
+    f"{role}_a"
+    for role in (
+        Role.COMMUNITY_SECRETARY,
+        Role.COMMUNITY_STAFF,
+        Role.GRID_WORKER,
+        Role.PROPERTY_MANAGER,
+        Role.VOLUNTEER,
+        Role.RESIDENT,
+    )
+]
 DENIED = {401, 403, 404}
 
 
@@ -150,7 +168,9 @@ def _unchanged(world: World) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize(("route", "name", "params"), page_routes(), ids=lambda v: v if isinstance(v, str) else None)
 @pytest.mark.parametrize("persona", [*SCOPED_PERSONAS, "outsider"])
-def test_page_never_shows_community_b_to_others(world: World, persona: str, route: str, name: str, params: list[str]) -> None:
+def test_page_never_shows_community_b_to_others(
+    world: World, persona: str, route: str, name: str, params: list[str]
+) -> None:
     client = world.client(persona)
     before = _unchanged(world)
     if not params:
@@ -168,7 +188,9 @@ def test_page_never_shows_community_b_to_others(world: World, persona: str, rout
     assert _unchanged(world) == before
 
 
-@pytest.mark.parametrize(("route", "name", "params"), [r for r in page_routes() if r[2]], ids=lambda v: v if isinstance(v, str) else None)
+@pytest.mark.parametrize(
+    ("route", "name", "params"), [r for r in page_routes() if r[2]], ids=lambda v: v if isinstance(v, str) else None
+)
 def test_page_control_secretary_reaches_own_objects(world: World, route: str, name: str, params: list[str]) -> None:
     """The positive control: the same URLs with community A's objects work for A's secretary."""
     client = world.client(f"{Role.COMMUNITY_SECRETARY}_a")
@@ -218,7 +240,7 @@ def _params(path: str) -> list[str]:
 def _body(operation_id: str, method: str, world: World) -> dict[str, Any] | None:
     spec = api.get_openapi_schema()
     for methods in spec["paths"].values():
-        for m, op in methods.items():
+        for op in methods.values():
             if op["operationId"] == operation_id and "requestBody" in op:
                 assert operation_id in API_BODIES, f"add a valid body for {operation_id} to API_BODIES"
                 return API_BODIES[operation_id](world)
@@ -227,7 +249,9 @@ def _body(operation_id: str, method: str, world: World) -> dict[str, Any] | None
 
 @pytest.mark.parametrize(("method", "path", "operation_id"), api_operations(), ids=lambda v: v)
 @pytest.mark.parametrize("persona", [*SCOPED_PERSONAS, "community_secretary_b"])
-def test_api_operation_denies_community_b_objects(world: World, persona: str, method: str, path: str, operation_id: str) -> None:
+def test_api_operation_denies_community_b_objects(
+    world: World, persona: str, method: str, path: str, operation_id: str
+) -> None:
     client = world.client(persona)
     params = _params(path)
     before = _unchanged(world)
@@ -249,7 +273,9 @@ def test_api_operation_denies_community_b_objects(world: World, persona: str, me
         for values in _combinations(params, world):
             url = _fill(path.lstrip("/"), params, world, values)
             response = _api_call(client, method, url, body)
-            assert response.status_code in DENIED, f"{persona} {method} {url}: {response.status_code} {response.content[:200]!r}"
+            assert response.status_code in DENIED, (
+                f"{persona} {method} {url}: {response.status_code} {response.content[:200]!r}"
+            )
             assert response.json().get("code") in {"not_found", "forbidden", "unauthenticated"}
     finally:
         if persona == "community_secretary_b":
@@ -281,7 +307,9 @@ def test_api_operation_outsider_gets_nothing(world: World, method: str, path: st
         assert response.status_code in allowed, f"{method} {url}: {response.status_code}"
 
 
-@pytest.mark.parametrize(("method", "path", "operation_id"), [o for o in api_operations() if _params(o[1])], ids=lambda v: v)
+@pytest.mark.parametrize(
+    ("method", "path", "operation_id"), [o for o in api_operations() if _params(o[1])], ids=lambda v: v
+)
 def test_api_control_secretary_reaches_own_objects(world: World, method: str, path: str, operation_id: str) -> None:
     client = world.client(f"{Role.COMMUNITY_SECRETARY}_a")
     params = _params(path)

@@ -24,21 +24,38 @@ KEY = base64.b64encode(b"k" * 32).decode()
 
 
 def test_sqlite_urls_relative_and_absolute(tmp_path: Path) -> None:
-    assert parse_database_url("DATABASE_URL", "sqlite:///var/db.sqlite3", base_dir=tmp_path).name == str(tmp_path / "var/db.sqlite3")
-    assert parse_database_url("DATABASE_URL", "sqlite:////data/db.sqlite3", base_dir=tmp_path).name == "/data/db.sqlite3"
+    assert parse_database_url("DATABASE_URL", "sqlite:///var/db.sqlite3", base_dir=tmp_path).name == str(
+        tmp_path / "var/db.sqlite3"
+    )
+    assert (
+        parse_database_url("DATABASE_URL", "sqlite:////data/db.sqlite3", base_dir=tmp_path).name == "/data/db.sqlite3"
+    )
 
 
 def test_postgres_url_is_parsed() -> None:
-    db = parse_database_url("DATABASE_URL", "postgres://jz:s%40cret@db.local:5433/jingzhi?sslmode=require", base_dir=Path())
-    assert (db.vendor, db.user, db.password, db.host, db.port, db.name) == ("postgresql", "jz", "s@cret", "db.local", "5433", "jingzhi")
+    db = parse_database_url(
+        "DATABASE_URL", "postgres://jz:s%40cret@db.local:5433/jingzhi?sslmode=require", base_dir=Path()
+    )
+    assert (db.vendor, db.user, db.password, db.host, db.port, db.name) == (
+        "postgresql",
+        "jz",
+        "s@cret",
+        "db.local",
+        "5433",
+        "jingzhi",
+    )
     assert db.options == {"sslmode": "require"}
     assert "s@cret" not in db.redacted()
 
 
 @pytest.mark.parametrize(
     ("raw", "message"),
-    [("mysql://x/y", "unsupported scheme"), ("postgres://host:abc/db", "port"), ("postgres://host/", "names no database"),
-     ("sqlite://", "no file path")],
+    [
+        ("mysql://x/y", "unsupported scheme"),
+        ("postgres://host:abc/db", "port"),
+        ("postgres://host/", "names no database"),
+        ("sqlite://", "no file path"),
+    ],
 )
 def test_bad_database_urls_are_refused(raw: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -67,16 +84,28 @@ def test_typed_parsers_refuse_bad_values() -> None:
 def test_keyring_parsing() -> None:
     ring = parse_pii_keyring("K", f"new:{KEY},old:{KEY}")
     assert [kid for kid, _ in ring] == ["new", "old"]
-    for bad, message in ((f"k1:{KEY[:-8]}", "32 bytes"), ("k1:***", "base64"), (KEY, "kid:base64"), (f"a:{KEY},a:{KEY}", "twice")):
+    for bad, message in (
+        (f"k1:{KEY[:-8]}", "32 bytes"),
+        ("k1:***", "base64"),
+        (KEY, "kid:base64"),
+        (f"a:{KEY},a:{KEY}", "twice"),
+    ):
         with pytest.raises(ConfigError, match=message):
             parse_pii_keyring("K", bad)
 
 
 def _run_settings(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("JINGZHI_", "DATABASE_URL", "MQTT_URL", "REDIS_URL"))}
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("JINGZHI_", "DATABASE_URL", "MQTT_URL", "REDIS_URL"))
+    }
     return subprocess.run(
         [sys.executable, "-c", "import jingzhi.settings as s; print(s.DATABASES['default']['ENGINE'])"],
-        env={**clean, **env}, cwd=cwd, capture_output=True, text=True, timeout=60, check=False,
+        env={**clean, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -88,8 +117,13 @@ def test_production_refuses_to_start_without_real_keys(tmp_path: Path) -> None:
 
 
 def test_production_starts_with_real_keys(tmp_path: Path) -> None:
-    env = {"JINGZHI_ENV": "production", "JINGZHI_DATA_DIR": str(tmp_path), "JINGZHI_SECRET_KEY": "s" * 50,
-           "JINGZHI_PII_KEY": f"p1:{KEY}", "JINGZHI_ALLOWED_HOSTS": "example.org"}
+    env = {
+        "JINGZHI_ENV": "production",
+        "JINGZHI_DATA_DIR": str(tmp_path),
+        "JINGZHI_SECRET_KEY": "s" * 50,
+        "JINGZHI_PII_KEY": f"p1:{KEY}",
+        "JINGZHI_ALLOWED_HOSTS": "example.org",
+    }
     result = _run_settings(env, tmp_path)
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / "keys").exists()

@@ -6,7 +6,6 @@ import datetime as dt
 from collections import Counter
 
 import pytest
-
 from django.db import transaction
 from django.db.models import Count
 
@@ -35,8 +34,11 @@ def test_counts_and_shape(demo: dict[str, object]) -> None:
     rented = Household.objects.filter(tenure=Tenure.RENTED).count() / households
     assert 0.10 <= rented <= 0.20
     alone_elderly = (
-        Household.objects.filter(members__birth_date__lte=dt.date(1966, 11, 26)).distinct()
-        .annotate(n=Count("members")).filter(n=1).count()
+        Household.objects.filter(members__birth_date__lte=dt.date(1966, 11, 26))
+        .distinct()
+        .annotate(n=Count("members"))
+        .filter(n=1)
+        .count()
     )
     assert alone_elderly > 50
     party = Resident.objects.filter(tags__code="party_member").count()
@@ -90,5 +92,14 @@ def test_logins_cover_every_role(demo: dict[str, object]) -> None:
     logins = demo["logins"]
     assert isinstance(logins, list)
     roles = {entry["role"] for entry in logins}
-    assert roles >= {"platform_admin", "subdistrict_admin", "auditor", "community_secretary", "community_staff",
-                     "grid_worker", "property_manager", "volunteer", "resident"}
+    assert roles >= {
+        "platform_admin",
+        "subdistrict_admin",
+        "auditor",
+        "community_secretary",
+        "community_staff",
+        "grid_worker",
+        "property_manager",
+        "volunteer",
+        "resident",
+    }

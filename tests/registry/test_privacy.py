@@ -15,12 +15,20 @@ from tests import factories as f
 from tests.conftest import World
 
 
-@pytest.mark.parametrize("persona", ["community_secretary_a", "community_staff_a", "grid_worker_a", "auditor", "subdistrict_admin"])
+@pytest.mark.parametrize(
+    "persona", ["community_secretary_a", "community_staff_a", "grid_worker_a", "auditor", "subdistrict_admin"]
+)
 def test_pages_and_api_show_masked_values_only(world: World, persona: str) -> None:
     client = world.client(persona)
     person = world.a.resident
-    for url in ("/register/residents/", f"/register/residents/{person.pk}/", f"/register/households/{person.household_id}/",
-                "/api/v1/residents", f"/api/v1/residents/{person.pk}", f"/api/v1/households/{person.household_id}"):
+    for url in (
+        "/register/residents/",
+        f"/register/residents/{person.pk}/",
+        f"/register/households/{person.household_id}/",
+        "/api/v1/residents",
+        f"/api/v1/residents/{person.pk}",
+        f"/api/v1/households/{person.household_id}",
+    ):
         body = client.get(url).content.decode()
         assert person.id_number not in body and "13812345678" not in body, url
         assert mask_id_number(person.id_number) in body, url
@@ -31,7 +39,9 @@ def test_pages_and_api_show_masked_values_only(world: World, persona: str) -> No
 def test_roles_with_reveal_permission_can_reveal_and_it_is_audited(world: World, persona: str) -> None:
     client = world.client(persona)
     person = world.a.resident
-    response = client.post(f"/api/v1/residents/{person.pk}/reveal", {"field": "phone", "reason": "家访"}, content_type="application/json")
+    response = client.post(
+        f"/api/v1/residents/{person.pk}/reveal", {"field": "phone", "reason": "家访"}, content_type="application/json"
+    )
     assert response.json() == {"field": "phone", "value": "13812345678"}
     entry = AuditEntry.objects.filter(action="pii.reveal").latest("id")
     assert entry.actor_name == world.users[persona].username and entry.reason == "家访"
@@ -41,7 +51,9 @@ def test_roles_with_reveal_permission_can_reveal_and_it_is_audited(world: World,
 def test_roles_without_reveal_permission_are_refused_and_the_attempt_is_logged(world: World, persona: str) -> None:
     client = world.client(persona)
     person = world.a.resident
-    response = client.post(f"/api/v1/residents/{person.pk}/reveal", {"field": "id_number"}, content_type="application/json")
+    response = client.post(
+        f"/api/v1/residents/{person.pk}/reveal", {"field": "id_number"}, content_type="application/json"
+    )
     assert response.status_code == 403
     assert person.id_number not in response.content.decode()
     assert AuditEntry.objects.filter(action="pii.reveal_denied", actor_name=world.users[persona].username).exists()
@@ -50,7 +62,7 @@ def test_roles_without_reveal_permission_are_refused_and_the_attempt_is_logged(w
 
 
 def test_export_is_masked_and_neutralises_formulas(world: World) -> None:
-    f.resident(world.a.household, "=HYPERLINK(\"http://x\")", relationship="other", male=False)
+    f.resident(world.a.household, '=HYPERLINK("http://x")', relationship="other", male=False)
     response = world.client("community_staff_a").get("/register/residents/export/?format=csv")
     text = response.content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))

@@ -15,21 +15,21 @@ from django.http import HttpRequest
 from jingzhi.core.models import AuditEntry, Place, RoleAssignment, User
 
 
-class RoleAssignmentInline(admin.TabularInline):  # type: ignore[type-arg]
+class RoleAssignmentInline(admin.TabularInline):
     model = RoleAssignment
     extra = 0
     autocomplete_fields = ["place"]
 
 
 @admin.register(User)
-class JingzhiUserAdmin(UserAdmin):  # type: ignore[type-arg]
+class JingzhiUserAdmin(UserAdmin):
     inlines = [RoleAssignmentInline]
     list_display = ("username", "full_name", "is_active", "is_superuser", "last_login")
     fieldsets = (*UserAdmin.fieldsets, ("jingzhi", {"fields": ("full_name",)}))  # type: ignore[misc]
 
 
 @admin.register(Place)
-class PlaceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PlaceAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "code", "parent", "is_active")
     list_filter = ("kind", "is_active")
     search_fields = ("name", "code")
@@ -37,7 +37,7 @@ class PlaceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AuditEntryAdmin(admin.ModelAdmin):
     list_display = ("at", "actor_name", "action", "object_type", "object_id", "object_repr", "ip_address")
     list_filter = ("action",)
     search_fields = ("actor_name", "object_id")

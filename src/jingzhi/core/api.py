@@ -32,8 +32,11 @@ def me(request: HttpRequest) -> dict[str, object]:
         "is_platform_admin": actor.is_platform_admin,
         "grants": [
             GrantOut(
-                role=g.role, role_label=str(Role(g.role).label), place_id=g.place.pk,
-                place_name=g.place.name, place_kind=g.place.kind,
+                role=g.role,
+                role_label=str(Role(g.role).label),
+                place_id=g.place.pk,
+                place_name=g.place.name,
+                place_kind=g.place.kind,
             )
             for g in actor.grants
         ],
@@ -64,8 +67,15 @@ def places_create(request: HttpRequest, data: PlaceIn) -> Status:
     if data.kind not in PlaceKind.values:
         raise PermissionDenied("unknown kind")
     place = place_create(
-        actor=actor, kind=data.kind, parent=parent, code=data.code, name=data.name, floors=data.floors,
-        unit_count=data.unit_count, floor=data.floor, room_number=data.room_number,
+        actor=actor,
+        kind=data.kind,
+        parent=parent,
+        code=data.code,
+        name=data.name,
+        floors=data.floors,
+        unit_count=data.unit_count,
+        floor=data.floor,
+        room_number=data.room_number,
     )
     return Status(201, place)
 
@@ -99,4 +109,3 @@ def audit_list(request: HttpRequest, action: str | None = None, actor_name: str 
     if actor_name:
         qs = qs.filter(actor_name=actor_name)
     return qs
-

@@ -16,7 +16,7 @@ def _timed(fn: Any) -> dict[str, Any]:
     try:
         detail = fn()
         ok = True
-    except Exception as exc:  # noqa: BLE001 - a probe reports any failure
+    except Exception as exc:
         detail = f"{type(exc).__name__}: {exc}"
         ok = False
     return {"ok": ok, "detail": detail, "ms": round((time.perf_counter() - start) * 1000, 1)}
@@ -56,7 +56,9 @@ def check_broker(url: str | None = None, timeout: float = 2.0) -> dict[str, Any]
             client.username_pw_set(parts.username, parts.password)
         if parts.scheme == "mqtts":
             client.tls_set()
-        client.connect(parts.hostname or "localhost", parts.port or (8883 if parts.scheme == "mqtts" else 1883), keepalive=10)
+        client.connect(
+            parts.hostname or "localhost", parts.port or (8883 if parts.scheme == "mqtts" else 1883), keepalive=10
+        )
         rc = client.loop(timeout=timeout)
         client.disconnect()
         if rc != 0:

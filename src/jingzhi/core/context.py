@@ -12,4 +12,5 @@ class RequestContext:
     user_agent: str = ""
 
 
-current_request: ContextVar[RequestContext] = ContextVar("jingzhi_request", default=RequestContext())
+_EMPTY = RequestContext()
+current_request: ContextVar[RequestContext] = ContextVar("jingzhi_request", default=_EMPTY)

@@ -26,8 +26,11 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         return {"nav": []}
     actor = Actor.from_request(request)
     nav = [
-        {"label": label, "url": reverse(name), "active": request.path == reverse(name)
-         or (name != "core:home" and request.path.startswith(reverse(name)))}
+        {
+            "label": label,
+            "url": reverse(name),
+            "active": request.path == reverse(name) or (name != "core:home" and request.path.startswith(reverse(name))),
+        }
         for label, name, cap in NAV
         if cap is None or actor.has_capability(cap)
     ]

@@ -16,7 +16,7 @@ def _identity(value: str) -> str:
     return value
 
 
-class EncryptedField(models.TextField):  # type: ignore[type-arg]
+class EncryptedField(models.TextField):
     """A text column stored as AES-GCM ciphertext, read back as plaintext.
 
     With ``digest_field="x_digest"`` the field also keeps a keyed hash of the
@@ -81,7 +81,7 @@ class EncryptedField(models.TextField):  # type: ignore[type-arg]
         return super().get_lookup(lookup_name)
 
 
-class DigestField(models.CharField):  # type: ignore[type-arg]
+class DigestField(models.CharField):
     """Keyed hash of a sibling EncryptedField, filled when the row is saved."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

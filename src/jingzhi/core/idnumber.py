@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
@@ -56,7 +57,7 @@ def parse(raw: str, *, today: dt.date | None = None) -> IdNumber:
         birth = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         raise IdNumberError("birth_date", f"the birth date {value[6:14]} does not exist") from None
-    if birth > (today or dt.date.today()) or birth.year < 1870:
+    if birth > (today or dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()) or birth.year < 1870:
         raise IdNumberError("birth_date", f"the birth date {birth.isoformat()} is not plausible")
     expected = check_char(value[:17])
     if value[17] != expected:

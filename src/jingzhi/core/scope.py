@@ -57,7 +57,7 @@ class Actor:
     def from_request(cls, request: HttpRequest) -> Actor:
         cached = getattr(request, "_jingzhi_actor", None)
         if cached is not None and cached.user == (request.user if request.user.is_authenticated else None):
-            return cached  # type: ignore[no-any-return]
+            return cached
         actor = cls.for_user(request.user)
         request._jingzhi_actor = actor  # type: ignore[attr-defined]
         return actor
@@ -78,7 +78,7 @@ class Actor:
         key = ("places", cap)
         if key not in self._cache:
             self._cache[key] = [g.place for g in self.grants if cap in ROLE_CAPABILITIES[Role(g.role)]]
-        return self._cache[key]  # type: ignore[no-any-return]
+        return self._cache[key]
 
     def has_capability(self, cap: Capability) -> bool:
         return self.is_platform_admin or bool(self.places_for(cap))

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from jingzhi.core import idnumber
 from jingzhi.core.choices import PlaceKind, Role
@@ -133,8 +134,12 @@ def _age(birth: dt.date, today: dt.date) -> int:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
-def _household_members(rng: random.Random, kind: str) -> list[tuple[str, int, bool]]:
+Member = tuple[Relationship, int, bool]
+
+
+def _household_members(rng: random.Random, kind: str) -> list[Member]:
     """(relationship, age, male) for each member; the head first."""
+
     def adult(lo: int, hi: int) -> int:
         return rng.randint(lo, hi)
 
@@ -151,13 +156,19 @@ def _household_members(rng: random.Random, kind: str) -> list[tuple[str, int, bo
         return [(Relationship.HEAD, age, True), (Relationship.SPOUSE, max(20, age - rng.randint(0, 4)), False)]
     if kind == "nuclear":
         age = adult(27, 55)
-        members = [(Relationship.HEAD, age, male_head), (Relationship.SPOUSE, max(22, age + rng.randint(-4, 3)), not male_head)]
+        members = [
+            (Relationship.HEAD, age, male_head),
+            (Relationship.SPOUSE, max(22, age + rng.randint(-4, 3)), not male_head),
+        ]
         for _ in range(1 if rng.random() < 0.72 else 2):
             members.append((Relationship.CHILD, rng.randint(0, min(age - 20, 25)), rng.random() < 0.52))
         return members
     if kind == "three_generation":
         age = adult(30, 50)
-        members = [(Relationship.HEAD, age, male_head), (Relationship.SPOUSE, max(24, age + rng.randint(-4, 3)), not male_head)]
+        members = [
+            (Relationship.HEAD, age, male_head),
+            (Relationship.SPOUSE, max(24, age + rng.randint(-4, 3)), not male_head),
+        ]
         grand = age + rng.randint(24, 32)
         members.append((Relationship.PARENT, grand, rng.random() < 0.45))
         if rng.random() < 0.5:
@@ -216,19 +227,23 @@ def generate(*, residents: int, seed: int, today: dt.date | None = None, communi
         raise DemoExistsError(f"the demo sub-district {SUBDISTRICT_CODE} already exists")
     started = time.perf_counter()
     rng = random.Random(seed)
-    today = today or dt.date.today()
+    today = today or timezone.localdate()
     people = _People(rng, today)
     summary = Summary(seed=seed)
 
     n_communities = communities or max(3, min(len(names.COMMUNITY_NAMES) * 10, round(residents / 6000)))
-    per_community = [residents // n_communities + (1 if i < residents % n_communities else 0) for i in range(n_communities)]
+    per_community = [
+        residents // n_communities + (1 if i < residents % n_communities else 0) for i in range(n_communities)
+    ]
 
     with transaction.atomic():
         sub = Place(kind=PlaceKind.SUBDISTRICT, code=SUBDISTRICT_CODE, name=SUBDISTRICT_NAME)
         sub.save()
         comms = [
             Place(
-                kind=PlaceKind.COMMUNITY, parent=sub, code=f"{SUBDISTRICT_CODE}{i + 1:03d}",
+                kind=PlaceKind.COMMUNITY,
+                parent=sub,
+                code=f"{SUBDISTRICT_CODE}{i + 1:03d}",
                 name=_community_name(i) + "社区",
             )
             for i in range(n_communities)
@@ -267,8 +282,12 @@ def generate(*, residents: int, seed: int, today: dt.date | None = None, communi
             for b, spec in enumerate(plan):
                 buildings.append(
                     Place(
-                        kind=PlaceKind.BUILDING, parent=estate, code=str(b + 1), name=f"{b + 1}幢",
-                        floors=spec.floors, unit_count=spec.units,
+                        kind=PlaceKind.BUILDING,
+                        parent=estate,
+                        code=str(b + 1),
+                        name=f"{b + 1}幢",
+                        floors=spec.floors,
+                        unit_count=spec.units,
                     )
                 )
                 building_plans.append(spec)
@@ -287,12 +306,20 @@ def generate(*, residents: int, seed: int, today: dt.date | None = None, communi
             for floor in range(1, spec.floors + 1):
                 for r in range(1, spec.per_floor + 1):
                     number = f"{floor}{r:02d}"
-                    rooms.append(Place(kind=PlaceKind.ROOM, parent=unit, code=number, name=number, floor=floor, room_number=number))
+                    rooms.append(
+                        Place(
+                            kind=PlaceKind.ROOM, parent=unit, code=number, name=number, floor=floor, room_number=number
+                        )
+                    )
         _create_level(rooms)
 
         summary.counts = {
-            "communities": len(comms), "grids": len(grids), "estates": len(estates),
-            "buildings": len(buildings), "units": len(units), "rooms": len(rooms),
+            "communities": len(comms),
+            "grids": len(grids),
+            "estates": len(estates),
+            "buildings": len(buildings),
+            "units": len(units),
+            "rooms": len(rooms),
         }
         summary.rooms = len(rooms)
 
@@ -315,15 +342,18 @@ def generate(*, residents: int, seed: int, today: dt.date | None = None, communi
             remaining = people_here
             for chunk in _household_chunks(rng, remaining):
                 hh_objs: list[Household] = []
-                member_specs: list[list[tuple[str, int, bool]]] = []
+                member_specs: list[list[Member]] = []
                 for kind, members in chunk:
                     room = next(free_rooms)
-                    rented = kind == "shared_rental" or (kind in ("single", "couple") and rng.random() < 0.15) or (
-                        kind == "nuclear" and rng.random() < 0.03
+                    rented = (
+                        kind == "shared_rental"
+                        or (kind in ("single", "couple") and rng.random() < 0.15)
+                        or (kind == "nuclear" and rng.random() < 0.03)
                     )
                     hh_objs.append(
                         Household(
-                            room=room, tenure=Tenure.RENTED if rented else Tenure.OWNER,
+                            room=room,
+                            tenure=Tenure.RENTED if rented else Tenure.OWNER,
                             moved_in=today - dt.timedelta(days=rng.randrange(30, 365 * 25)),
                         )
                     )
@@ -338,13 +368,16 @@ def generate(*, residents: int, seed: int, today: dt.date | None = None, communi
                         birth = people.birth(age)
                         res_objs.append(
                             Resident(
-                                household=hh, name=people.name(male, age),
-                                gender=Gender.MALE if male else Gender.FEMALE, birth_date=birth,
+                                household=hh,
+                                name=people.name(male, age),
+                                gender=Gender.MALE if male else Gender.FEMALE,
+                                birth_date=birth,
                                 id_number=people.id_number(birth, male, local),
                                 phone=people.phone() if age >= 16 else "",
                                 ethnicity=_weighted(rng, names.ETHNICITIES),
                                 residence_type=ResidenceType.REGISTERED if local else ResidenceType.FLOATING,
-                                relationship=relationship, status=_status(rng, age),
+                                relationship=relationship,
+                                status=_status(rng, age),
                                 moved_in=hh.moved_in,
                             )
                         )
@@ -365,14 +398,21 @@ def generate(*, residents: int, seed: int, today: dt.date | None = None, communi
             "subdistrict": {"code": sub.code, "name": sub.name},
             "communities": [
                 {
-                    "code": c.code, "name": c.name,
+                    "code": c.code,
+                    "name": c.name,
                     "grids": [g.code for g in grids if g.parent_id == c.pk],
-                    "estates": [{"code": e.code, "name": e.name, "grid": _parent_code(e, grids)} for e in estates if e.community_id == c.pk],
+                    "estates": [
+                        {"code": e.code, "name": e.name, "grid": _parent_code(e, grids)}
+                        for e in estates
+                        if e.community_id == c.pk
+                    ],
                 }
                 for c in comms
             ],
         }
-        audit_log(actor=None, action="demo.generate", obj=sub, place=sub, changes={"seed": seed, "residents": residents_made})
+        audit_log(
+            actor=None, action="demo.generate", obj=sub, place=sub, changes={"seed": seed, "residents": residents_made}
+        )
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -390,9 +430,9 @@ def _status(rng: random.Random, age: int) -> str:
     return ResidentStatus.PRESENT
 
 
-def _household_chunks(rng: random.Random, people: int) -> Iterator[list[tuple[str, list[tuple[str, int, bool]]]]]:
+def _household_chunks(rng: random.Random, people: int) -> Iterator[list[tuple[str, list[Member]]]]:
     """Households (type, members) until ``people`` residents exist, in chunks for bulk insertion."""
-    chunk: list[tuple[str, list[tuple[str, int, bool]]]] = []
+    chunk: list[tuple[str, list[Member]]] = []
     while people > 0:
         kind = _weighted(rng, HOUSEHOLD_TYPES)
         members = _household_members(rng, kind)[:people]

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jingzhi.core import idnumber
@@ -18,7 +19,7 @@ def _normalise_phone(value: str) -> str:
     digits = "".join(ch for ch in value if ch.isdigit())
     for prefix in ("0086", "86"):
         if len(digits) > 11 and digits.startswith(prefix):
-            digits = digits[len(prefix):]
+            digits = digits[len(prefix) :]
     return digits
 
 
@@ -28,7 +29,10 @@ class Household(models.Model):
     SCOPE_PREFIX = "room"
 
     room = models.ForeignKey(
-        "core.Place", verbose_name=_("room"), on_delete=models.PROTECT, related_name="households",
+        "core.Place",
+        verbose_name=_("room"),
+        on_delete=models.PROTECT,
+        related_name="households",
         limit_choices_to={"kind": PlaceKind.ROOM},
     )
     tenure = models.CharField(_("tenure"), max_length=16, choices=Tenure.choices, default=Tenure.OWNER)
@@ -65,7 +69,9 @@ class Resident(models.Model):
     SCOPE_PREFIX = "household__room"
     SENSITIVE_FIELDS = frozenset({"id_number", "phone"})
 
-    household = models.ForeignKey(Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="members")
+    household = models.ForeignKey(
+        Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="members"
+    )
     name = models.CharField(_("name"), max_length=64, db_index=True)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("birth date"))
@@ -78,7 +84,9 @@ class Resident(models.Model):
         _("residence type"), max_length=16, choices=ResidenceType.choices, default=ResidenceType.REGISTERED
     )
     relationship = models.CharField(_("relationship"), max_length=16, choices=Relationship.choices)
-    status = models.CharField(_("status"), max_length=16, choices=ResidentStatus.choices, default=ResidentStatus.PRESENT)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ResidentStatus.choices, default=ResidentStatus.PRESENT
+    )
     moved_in = models.DateField(_("moved in"), null=True, blank=True)
     moved_out = models.DateField(_("moved out"), null=True, blank=True)
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="residents")
@@ -100,5 +108,5 @@ class Resident(models.Model):
         return f"{self.name} ({self.pk})"
 
     def age(self, on: dt.date | None = None) -> int:
-        on = on or dt.date.today()
+        on = on or timezone.localdate()
         return on.year - self.birth_date.year - ((on.month, on.day) < (self.birth_date.month, self.birth_date.day))

@@ -17,8 +17,12 @@ REVEALABLE = ("id_number", "phone")
 def resident_view_record(*, actor: Actor, resident: Resident, channel: str) -> None:
     """Record that ``actor`` opened a resident's detail (PIPL access log)."""
     audit_log(
-        actor=actor, action="resident.view", obj=resident, place=resident.household.room,
-        object_repr=mask_name(resident.name), changes={"channel": channel},
+        actor=actor,
+        action="resident.view",
+        obj=resident,
+        place=resident.household.room,
+        object_repr=mask_name(resident.name),
+        changes={"channel": channel},
     )
 
 
@@ -29,12 +33,22 @@ def resident_reveal(*, actor: Actor, resident: Resident, field: str, reason: str
     room = resident.household.room
     if not actor.can(Capability.REVEAL_PII, room):
         audit_log(
-            actor=actor, action="pii.reveal_denied", obj=resident, place=room,
-            object_repr=mask_name(resident.name), changes={"field": field}, reason=reason,
+            actor=actor,
+            action="pii.reveal_denied",
+            obj=resident,
+            place=room,
+            object_repr=mask_name(resident.name),
+            changes={"field": field},
+            reason=reason,
         )
         raise PermissionDenied(_("You may not reveal personal information here."))
     audit_log(
-        actor=actor, action="pii.reveal", obj=resident, place=room,
-        object_repr=mask_name(resident.name), changes={"field": field}, reason=reason,
+        actor=actor,
+        action="pii.reveal",
+        obj=resident,
+        place=room,
+        object_repr=mask_name(resident.name),
+        changes={"field": field},
+        reason=reason,
     )
     return str(getattr(resident, field))

@@ -34,7 +34,8 @@ def residents_index(request: HttpRequest, actor: Actor) -> HttpResponse:
     rows = [resident_row(r) for r in page.object_list]
     template = "registry/_resident_rows.html" if request.htmx else "registry/residents.html"  # type: ignore[attr-defined]
     return render(
-        request, template,
+        request,
+        template,
         {"page": page, "rows": rows, "q": q, "can_reveal": actor.has_capability(Capability.REVEAL_PII)},
     )
 
@@ -46,7 +47,8 @@ def resident_detail(request: HttpRequest, actor: Actor, resident_id: int) -> Htt
     can_reveal = actor.can(Capability.REVEAL_PII, resident.household.room)
     members = resident.household.members.select_related(*ADDRESS_RELATED).order_by("id")
     return render(
-        request, "registry/resident_detail.html",
+        request,
+        "registry/resident_detail.html",
         {
             "resident": resident,
             "row": resident_row(resident),
@@ -76,7 +78,8 @@ def household_detail(request: HttpRequest, actor: Actor, household_id: int) -> H
     household = household_get(actor=actor, pk=household_id)
     members = household.members.select_related(*ADDRESS_RELATED).order_by("id")
     return render(
-        request, "registry/household_detail.html",
+        request,
+        "registry/household_detail.html",
         {"household": household, "address": address_of(household.room), "members": [resident_row(m) for m in members]},
     )
 
@@ -90,7 +93,9 @@ def residents_export_view(request: HttpRequest, actor: Actor) -> HttpResponse:
     payload = residents_export(actor=actor, residents=qs, fmt=fmt, reveal=reveal)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     content_type = (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx" else "text/csv; charset=utf-8"
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        if fmt == "xlsx"
+        else "text/csv; charset=utf-8"
     )
     response = HttpResponse(payload, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="residents-{stamp}.{fmt}"'

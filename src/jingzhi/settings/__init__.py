@@ -7,14 +7,17 @@ JINGZHI_TIME_ZONE, JINGZHI_DATA_DIR, JINGZHI_ALLOWED_HOSTS, JINGZHI_DEBUG.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
+from dataclasses import dataclass
+
 from jingzhi.settings.env import (
+    DatabaseConfig,
     ConfigError,
+    dev_secret,
     env_bool,
     env_choice,
     env_int,
@@ -23,14 +26,31 @@ from jingzhi.settings.env import (
     parse_database_url,
     parse_pii_keyring,
     parse_service_url,
-    dev_secret,
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
-def _load() -> dict[str, object]:
-    env = os.environ
+@dataclass(frozen=True)
+class Config:
+    """Everything read from the environment, validated."""
+
+    env: str
+    production: bool
+    data_dir: Path
+    secret_key: str
+    keyring: list[tuple[str, bytes]]
+    index_key: bytes | None
+    db: DatabaseConfig
+    mqtt_url: str | None
+    redis_url: str | None
+    time_zone: str
+    debug: bool
+    allowed_hosts: list[str]
+    login_failure_limit: int
+
+
+def _load() -> Config:
     jz_env = env_choice("JINGZHI_ENV", "development", ("development", "test", "production"))
     production = jz_env == "production"
     data_dir = Path(env_str("JINGZHI_DATA_DIR", "./var") or "./var").expanduser().resolve()
@@ -41,9 +61,7 @@ def _load() -> dict[str, object]:
     if production:
         missing = [n for n, v in (("JINGZHI_SECRET_KEY", secret_key), ("JINGZHI_PII_KEY", pii_raw)) if not v]
         if missing:
-            raise ConfigError(
-                "JINGZHI_ENV=production needs real keys; missing: " + ", ".join(missing)
-            )
+            raise ConfigError("JINGZHI_ENV=production needs real keys; missing: " + ", ".join(missing))
         assert secret_key is not None
         if len(secret_key) < 40:
             raise ConfigError("JINGZHI_SECRET_KEY must be at least 40 characters in production")
@@ -58,24 +76,25 @@ def _load() -> dict[str, object]:
     db_url = env_str("DATABASE_URL") or f"sqlite:///{data_dir / 'jingzhi.sqlite3'}"
     db = parse_database_url("DATABASE_URL", db_url, base_dir=Path.cwd())
 
-    return {
-        "env": jz_env,
-        "production": production,
-        "data_dir": data_dir,
-        "secret_key": secret_key,
-        "keyring": keyring,
-        "index_key": index_key,
-        "db": db,
-        "mqtt_url": parse_service_url("MQTT_URL", env_str("MQTT_URL"), ("mqtt", "mqtts", "tcp")),
-        "redis_url": parse_service_url("REDIS_URL", env_str("REDIS_URL"), ("redis", "rediss")),
-        "time_zone": env_time_zone("JINGZHI_TIME_ZONE", "Asia/Shanghai"),
-        "debug": env_bool("JINGZHI_DEBUG", not production),
-        "allowed_hosts": [
-            h.strip() for h in (env_str("JINGZHI_ALLOWED_HOSTS", "" if production else "*") or "").split(",")
+    return Config(
+        env=jz_env,
+        production=production,
+        data_dir=data_dir,
+        secret_key=secret_key,
+        keyring=keyring,
+        index_key=index_key,
+        db=db,
+        mqtt_url=parse_service_url("MQTT_URL", env_str("MQTT_URL"), ("mqtt", "mqtts", "tcp")),
+        redis_url=parse_service_url("REDIS_URL", env_str("REDIS_URL"), ("redis", "rediss")),
+        time_zone=env_time_zone("JINGZHI_TIME_ZONE", "Asia/Shanghai"),
+        debug=env_bool("JINGZHI_DEBUG", not production),
+        allowed_hosts=[
+            h.strip()
+            for h in (env_str("JINGZHI_ALLOWED_HOSTS", "" if production else "*") or "").split(",")
             if h.strip()
         ],
-        "login_failure_limit": env_int("JINGZHI_LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=100),
-    }
+        login_failure_limit=env_int("JINGZHI_LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=100),
+    )
 
 
 try:
@@ -84,18 +103,18 @@ except ConfigError as exc:  # fail fast with a readable message, not a traceback
     print(f"jingzhi: configuration error: {exc}", file=sys.stderr)
     raise SystemExit(2) from None
 
-JINGZHI_ENV: str = CONFIG["env"]  # type: ignore[assignment]
-JINGZHI_PRODUCTION: bool = CONFIG["production"]  # type: ignore[assignment]
-JINGZHI_DATA_DIR: Path = CONFIG["data_dir"]  # type: ignore[assignment]
-JINGZHI_PII_KEYRING: list[tuple[str, bytes]] = CONFIG["keyring"]  # type: ignore[assignment]
-JINGZHI_PII_INDEX_KEY: bytes | None = CONFIG["index_key"]  # type: ignore[assignment]
-JINGZHI_DATABASE = CONFIG["db"]
-MQTT_URL: str | None = CONFIG["mqtt_url"]  # type: ignore[assignment]
-REDIS_URL: str | None = CONFIG["redis_url"]  # type: ignore[assignment]
+JINGZHI_ENV: str = CONFIG.env
+JINGZHI_PRODUCTION: bool = CONFIG.production
+JINGZHI_DATA_DIR: Path = CONFIG.data_dir
+JINGZHI_PII_KEYRING: list[tuple[str, bytes]] = CONFIG.keyring
+JINGZHI_PII_INDEX_KEY: bytes | None = CONFIG.index_key
+JINGZHI_DATABASE: DatabaseConfig = CONFIG.db
+MQTT_URL: str | None = CONFIG.mqtt_url
+REDIS_URL: str | None = CONFIG.redis_url
 
-SECRET_KEY: str = CONFIG["secret_key"]  # type: ignore[assignment]
-DEBUG: bool = CONFIG["debug"]  # type: ignore[assignment]
-ALLOWED_HOSTS: list[str] = CONFIG["allowed_hosts"]  # type: ignore[assignment]
+SECRET_KEY: str = CONFIG.secret_key
+DEBUG: bool = CONFIG.debug
+ALLOWED_HOSTS: list[str] = CONFIG.allowed_hosts
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -150,6 +169,7 @@ TEMPLATES = [
 ]
 
 _db = JINGZHI_DATABASE
+DATABASES: dict[str, dict[str, object]]
 if _db.vendor == "sqlite":
     Path(_db.name).parent.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -200,7 +220,7 @@ LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "core:login"
 
 # Failed-login throttling (django-axes): lock a username+address pair after N failures.
-AXES_FAILURE_LIMIT = CONFIG["login_failure_limit"]
+AXES_FAILURE_LIMIT = CONFIG.login_failure_limit
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
@@ -211,7 +231,7 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 USE_I18N = True
-TIME_ZONE: str = CONFIG["time_zone"]  # type: ignore[assignment]
+TIME_ZONE: str = CONFIG.time_zone
 USE_TZ = True
 
 STATIC_URL = "/static/"
@@ -235,7 +255,7 @@ X_FRAME_OPTIONS = "DENY"
 
 # Background jobs: Huey on a SQLite file by default, Redis when REDIS_URL is set.
 if REDIS_URL:
-    HUEY = {"huey_class": "huey.RedisHuey", "name": "jingzhi", "url": REDIS_URL, "immediate": False}
+    HUEY: dict[str, object] = {"huey_class": "huey.RedisHuey", "name": "jingzhi", "url": REDIS_URL, "immediate": False}
 else:
     HUEY = {
         "huey_class": "huey.SqliteHuey",

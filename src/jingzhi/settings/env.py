@@ -43,7 +43,11 @@ def env_bool(name: str, default: bool, *, env: Mapping[str, str] = os.environ) -
 
 
 def env_int(
-    name: str, default: int, *, minimum: int | None = None, maximum: int | None = None,
+    name: str,
+    default: int,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
     env: Mapping[str, str] = os.environ,
 ) -> int:
     raw = env_str(name, env=env)
@@ -181,17 +185,13 @@ def dev_secret(data_dir: Path, filename: str, make: str, *, announce: bool) -> s
     if path.exists():
         return path.read_text().strip()
     keys_dir.mkdir(parents=True, exist_ok=True)
-    if make == "pii":
-        value = "dev1:" + base64.b64encode(secrets.token_bytes(32)).decode()
-    else:
-        value = secrets.token_urlsafe(50)
+    value = "dev1:" + base64.b64encode(secrets.token_bytes(32)).decode() if make == "pii" else secrets.token_urlsafe(50)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(value + "\n")
     if announce:
         print(
-            f"jingzhi: WARNING generated a development key {path}; "
-            "set real keys in the environment for production",
+            f"jingzhi: WARNING generated a development key {path}; set real keys in the environment for production",
             file=sys.stderr,
         )
     return value

@@ -31,11 +31,19 @@ class Place(models.Model):
     name = models.CharField(_("name"), max_length=100)
 
     # Ancestor columns, maintained by save(); see the class docstring.
-    subdistrict = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False)
-    community = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False)
+    subdistrict = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    community = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
     grid = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False)
-    estate = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False)
-    building = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False)
+    estate = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    building = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
     unit = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False)
 
     # Building attributes.
@@ -55,9 +63,7 @@ class Place(models.Model):
         ordering = ["kind", "code"]
         constraints = [
             models.UniqueConstraint(fields=["parent", "code"], name="place_code_unique_in_parent"),
-            models.UniqueConstraint(
-                fields=["code"], condition=Q(parent__isnull=True), name="place_root_code_unique"
-            ),
+            models.UniqueConstraint(fields=["code"], condition=Q(parent__isnull=True), name="place_root_code_unique"),
             models.CheckConstraint(
                 condition=Q(kind=PlaceKind.SUBDISTRICT, parent__isnull=True)
                 | (~Q(kind=PlaceKind.SUBDISTRICT) & Q(parent__isnull=False)),
@@ -72,6 +78,13 @@ class Place(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.fill_ancestors()
+        super().save(*args, **kwargs)
+        if self.kind in ANCESTOR_LEVELS and getattr(self, f"{self.kind}_id") != self.pk:
+            setattr(self, f"{self.kind}_id", self.pk)
+            type(self).objects.filter(pk=self.pk).update(**{f"{self.kind}_id": self.pk})
+
     # --- invariants -------------------------------------------------------
     def clean(self) -> None:
         expected = parent_kind(self.kind)
@@ -83,15 +96,19 @@ class Place(models.Model):
                 raise ValidationError({"parent": _("This kind of place needs a parent.")})
             if self.parent.kind != expected:
                 raise ValidationError(
-                    {"parent": _("The parent of a %(kind)s must be a %(parent)s.")
-                     % {"kind": PlaceKind(self.kind).label, "parent": PlaceKind(expected).label}}
+                    {
+                        "parent": _("The parent of a %(kind)s must be a %(parent)s.")
+                        % {"kind": PlaceKind(self.kind).label, "parent": PlaceKind(expected).label}
+                    }
                 )
         if self.kind != PlaceKind.ROOM and (self.floor is not None or self.room_number):
             raise ValidationError(_("Only rooms have a floor and a room number."))
         if self.kind != PlaceKind.BUILDING and (self.floors is not None or self.unit_count is not None):
             raise ValidationError(_("Only buildings have floors and units."))
         if self.kind == PlaceKind.ROOM and self.floor == 0:
-            raise ValidationError({"floor": _("There is no floor 0: floors count 1, 2, … above ground and −1, −2, … below.")})
+            raise ValidationError(
+                {"floor": _("There is no floor 0: floors count 1, 2, … above ground and −1, −2, … below.")}
+            )
 
     def fill_ancestors(self) -> None:
         """Copy the ancestor columns from the parent and point this level at itself."""
@@ -100,13 +117,6 @@ class Place(models.Model):
             setattr(self, f"{level}_id", getattr(parent, f"{level}_id") if parent is not None else None)
         if self.kind in ANCESTOR_LEVELS and self.pk is not None:
             setattr(self, f"{self.kind}_id", self.pk)
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.fill_ancestors()
-        super().save(*args, **kwargs)
-        if self.kind in ANCESTOR_LEVELS and getattr(self, f"{self.kind}_id") != self.pk:
-            setattr(self, f"{self.kind}_id", self.pk)
-            type(self).objects.filter(pk=self.pk).update(**{f"{self.kind}_id": self.pk})
 
     # --- helpers ----------------------------------------------------------
     def ancestor_ids(self) -> list[int]:

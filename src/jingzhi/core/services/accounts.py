@@ -39,5 +39,7 @@ def role_grant(*, actor: Actor | None, user: User, role: str, place: Place) -> R
     assignment.full_clean()
     with transaction.atomic():
         assignment.save()
-        audit_log(actor=actor, action="role.grant", obj=assignment, place=place, changes={"role": role, "user": user.username})
+        audit_log(
+            actor=actor, action="role.grant", obj=assignment, place=place, changes={"role": role, "user": user.username}
+        )
     return assignment

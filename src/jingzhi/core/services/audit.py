@@ -39,7 +39,9 @@ def audit_log(
     )
 
 
-def model_changes(before: dict[str, Any], after: dict[str, Any], *, sensitive: frozenset[str] = frozenset()) -> dict[str, Any]:
+def model_changes(
+    before: dict[str, Any], after: dict[str, Any], *, sensitive: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """Field-level diff for the audit log; sensitive fields are recorded as changed, not by value."""
     diff: dict[str, Any] = {}
     for key in sorted(set(before) | set(after)):

@@ -40,14 +40,20 @@ def place_create(
     """Create a place under ``parent``; validates the tree rules and audits."""
     _check_manage(actor, parent)
     place = Place(
-        kind=kind, parent=parent, code=code.strip(), name=name.strip(), floors=floors,
-        unit_count=unit_count, floor=floor, room_number=room_number.strip(),
+        kind=kind,
+        parent=parent,
+        code=code.strip(),
+        name=name.strip(),
+        floors=floors,
+        unit_count=unit_count,
+        floor=floor,
+        room_number=room_number.strip(),
     )
     place.full_clean(validate_unique=False, validate_constraints=False)
     _check_unique_code(place)
     with transaction.atomic():
         place.save()
-        audit_log(actor=actor, action="place.create", obj=place, place=place, changes=_snapshot(place))  # type: ignore[arg-type]
+        audit_log(actor=actor, action="place.create", obj=place, place=place, changes=_snapshot(place))
     return place
 
 
@@ -131,7 +137,10 @@ def building_rooms_bulk_create(
         building.unit_count = max(building.unit_count or 0, units)
         building.save(update_fields=["floors", "unit_count", "updated_at"])
         audit_log(
-            actor=actor, action="place.rooms_generate", obj=building, place=building,
+            actor=actor,
+            action="place.rooms_generate",
+            obj=building,
+            place=building,
             changes={"floors": floors, "units": units, "rooms_per_floor": rooms_per_floor, "created": len(created)},
         )
     return created

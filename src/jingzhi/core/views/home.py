@@ -14,7 +14,5 @@ from jingzhi.core.views.common import actor_view
 
 @actor_view
 def home(request: HttpRequest, actor: Actor) -> HttpResponse:
-    grants = [
-        {"role": Role(g.role).label, "place": g.place, "path": place_ancestors(g.place)} for g in actor.grants
-    ]
+    grants = [{"role": Role(g.role).label, "place": g.place, "path": place_ancestors(g.place)} for g in actor.grants]
     return render(request, "core/home.html", {"grants": grants, "attention": items_for(actor)})

@@ -41,14 +41,15 @@ def places_index(request: HttpRequest, actor: Actor) -> HttpResponse:
 def place_detail(request: HttpRequest, actor: Actor, place_id: int) -> HttpResponse:
     place = place_get(actor=actor, pk=place_id)
     children = place_children(actor=actor, place=place)
+    kind = child_kind(place.kind)
     context: dict[str, Any] = {
         "place": place,
         "kind_label": PlaceKind(place.kind).label,
         "trail": place_ancestors(place),
         "children": children[:500],
         "children_count": children.count(),
-        "child_kind": child_kind(place.kind),
-        "child_kind_label": PlaceKind(child_kind(place.kind)).label if child_kind(place.kind) else "",
+        "child_kind": kind,
+        "child_kind_label": PlaceKind(kind).label if kind else "",
         "can_manage": actor.can(Capability.MANAGE_PLACES, place),
     }
     return render(request, "core/place_detail.html", context)
@@ -70,7 +71,8 @@ def place_create_view(request: HttpRequest, actor: Actor, place_id: int) -> Http
             messages.success(request, _("Created %(name)s.") % {"name": place.name})
             return redirect("core:place_detail", place_id=parent.pk)
     return render(
-        request, "core/place_form.html",
+        request,
+        "core/place_form.html",
         {"form": form, "parent": parent, "kind_label": PlaceKind(kind).label, "trail": place_ancestors(parent)},
     )
 
@@ -91,7 +93,8 @@ def place_edit_view(request: HttpRequest, actor: Actor, place_id: int) -> HttpRe
             messages.success(request, _("Saved."))
             return redirect("core:place_detail", place_id=place.pk)
     return render(
-        request, "core/place_form.html",
+        request,
+        "core/place_form.html",
         {"form": form, "place": place, "kind_label": PlaceKind(place.kind).label, "trail": place_ancestors(place)},
     )
 

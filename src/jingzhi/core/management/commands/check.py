@@ -32,7 +32,8 @@ def build_report() -> list[dict[str, Any]]:
         from_env = bool(os.environ.get(var))
         items.append(
             _item(
-                label, from_env or env != "production",
+                label,
+                from_env or env != "production",
                 "from the environment" if from_env else f"development key under {settings.JINGZHI_DATA_DIR / 'keys'}",
                 level=None if from_env else "warning",
             )
@@ -42,13 +43,19 @@ def build_report() -> list[dict[str, Any]]:
     items.append(_item("time zone", True, settings.TIME_ZONE))
 
     db = check_database()
-    items.append(_item("database", db["ok"], f"{settings.JINGZHI_DATABASE.redacted()} — {db['detail']} ({db['ms']} ms)"))
+    items.append(
+        _item("database", db["ok"], f"{settings.JINGZHI_DATABASE.redacted()} — {db['detail']} ({db['ms']} ms)")
+    )
     if db["ok"]:
         executor = MigrationExecutor(connection)
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
         items.append(
-            _item("migrations", not pending, "up to date" if not pending else f"{len(pending)} pending: run `jingzhi migrate`",
-                  level=None if not pending else "warning")
+            _item(
+                "migrations",
+                not pending,
+                "up to date" if not pending else f"{len(pending)} pending: run `jingzhi migrate`",
+                level=None if not pending else "warning",
+            )
         )
     jobs = check_jobs()
     items.append(_item("job queue", jobs["ok"], str(jobs["detail"])))
@@ -66,8 +73,12 @@ def build_report() -> list[dict[str, Any]]:
     )
     missing = missing_vendor_assets()
     items.append(
-        _item("front-end assets", True, "present" if not missing else "missing " + ", ".join(missing) + " — run `make assets`",
-              level=None if not missing else "warning")
+        _item(
+            "front-end assets",
+            True,
+            "present" if not missing else "missing " + ", ".join(missing) + " — run `make assets`",
+            level=None if not missing else "warning",
+        )
     )
     problems = django_checks.run_checks(include_deployment_checks=settings.JINGZHI_PRODUCTION)
     serious = [p for p in problems if p.level >= django_checks.ERROR]

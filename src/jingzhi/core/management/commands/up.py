@@ -47,7 +47,9 @@ class Command(BaseCommand):
                 f"Demo: {summary.residents} residents in {summary.households} households, "
                 f"{summary.counts['communities']} communities ({summary.seconds:.1f} s)"
             )
-            (settings.JINGZHI_DATA_DIR / "demo-logins.json").write_text(json.dumps(logins, ensure_ascii=False, indent=2))
+            (settings.JINGZHI_DATA_DIR / "demo-logins.json").write_text(
+                json.dumps(logins, ensure_ascii=False, indent=2)
+            )
         else:
             saved = settings.JINGZHI_DATA_DIR / "demo-logins.json"
             if saved.exists():
@@ -58,8 +60,21 @@ class Command(BaseCommand):
 
         jingzhi = [sys.executable, "-m", "jingzhi"]
         procs: list[tuple[str, list[str]]] = [
-            ("web", [sys.executable, "-m", "uvicorn", "jingzhi.asgi:application", "--host", options["host"],
-                     "--port", str(options["port"]), "--log-level", "warning"]),
+            (
+                "web",
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "jingzhi.asgi:application",
+                    "--host",
+                    options["host"],
+                    "--port",
+                    str(options["port"]),
+                    "--log-level",
+                    "warning",
+                ],
+            ),
             ("jobs", [*jingzhi, "run_huey", "--workers", "2"]),
         ]
         if not options["no_simulators"]:
@@ -83,7 +98,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"jingzhi is running at {url}"))
         self.stdout.write("Components: " + ", ".join(name for name, _ in procs))
         if logins:
-            self.stdout.write("Demo logins (password for all: %s):" % logins[0]["password"])
+            self.stdout.write(f"Demo logins (password for all: {logins[0]['password']}):")
             for login in logins:
                 self.stdout.write(f"  {login['username']:<16} {login['role']:<22} {login['name']}")
         self.stdout.write("Press Ctrl-C to stop.")
