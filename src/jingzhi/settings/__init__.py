@@ -8,15 +8,14 @@ JINGZHI_TIME_ZONE, JINGZHI_DATA_DIR, JINGZHI_ALLOWED_HOSTS, JINGZHI_DEBUG.
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
-from dataclasses import dataclass
-
 from jingzhi.settings.env import (
-    DatabaseConfig,
     ConfigError,
+    DatabaseConfig,
     dev_secret,
     env_bool,
     env_choice,

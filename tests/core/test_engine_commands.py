@@ -1,0 +1,40 @@
+"""The engines' command lines are reachable through the `jingzhi` console command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+
+def _jingzhi(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JINGZHI_", "DATABASE_URL"))}
+    env.update({"JINGZHI_DATA_DIR": str(tmp_path), "JINGZHI_QUIET_DEV_KEYS": "1"})
+    return subprocess.run(
+        [sys.executable, "-m", "jingzhi", *args], env=env, cwd=tmp_path, capture_output=True, text=True,
+        timeout=120, check=False,
+    )
+
+
+def test_noise_measure_reads_a_tone_at_its_level(tmp_path: Path) -> None:
+    rate = 48_000
+    t = np.arange(rate * 3) / rate
+    tone = 0.5 * np.sin(2 * np.pi * 1000 * t)  # RMS 0.3536 → 94 + 20·log10(0.3536) = 84.97 dB
+    path = tmp_path / "tone.wav"
+    sf.write(path, tone.astype(np.float32), rate)
+    result = _jingzhi(tmp_path, "noise", "measure", str(path), "--fullscale-db", "94", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert abs(report["LAeq"] - 84.97) < 0.1
+    assert len(report["per_second"]) == 3
+
+
+def test_noise_measure_reports_a_missing_file(tmp_path: Path) -> None:
+    result = _jingzhi(tmp_path, "noise", "measure", str(tmp_path / "nope.wav"), "--fullscale-db", "94", "--json")
+    assert result.returncode == 2
+    assert "nope.wav" in result.stderr
