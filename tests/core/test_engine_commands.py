@@ -16,8 +16,13 @@ def _jingzhi(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JINGZHI_", "DATABASE_URL"))}
     env.update({"JINGZHI_DATA_DIR": str(tmp_path), "JINGZHI_QUIET_DEV_KEYS": "1"})
     return subprocess.run(
-        [sys.executable, "-m", "jingzhi", *args], env=env, cwd=tmp_path, capture_output=True, text=True,
-        timeout=120, check=False,
+        [sys.executable, "-m", "jingzhi", *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
