@@ -11,6 +11,9 @@ from django.db.models import Lookup
 
 from jingzhi.core.crypto import keyring
 
+#: Length of the suffix indexed by ``tail_digest_field`` (search by the last 4+ digits).
+TAIL = 4
+
 
 def _identity(value: str) -> str:
     return value
@@ -33,10 +36,12 @@ class EncryptedField(models.TextField):
         self,
         *args: Any,
         digest_field: str | None = None,
+        tail_digest_field: str | None = None,
         normalizer: Callable[[str], str] | None = None,
         **kwargs: Any,
     ) -> None:
         self.digest_field = digest_field
+        self.tail_digest_field = tail_digest_field
         self.normalizer = normalizer or _identity
         kwargs.setdefault("blank", True)
         kwargs.setdefault("default", "")
@@ -46,6 +51,8 @@ class EncryptedField(models.TextField):
         name, path, args, kwargs = super().deconstruct()
         if self.digest_field:
             kwargs["digest_field"] = self.digest_field
+        if self.tail_digest_field:
+            kwargs["tail_digest_field"] = self.tail_digest_field
         return name, path, args, kwargs
 
     @property
@@ -68,10 +75,17 @@ class EncryptedField(models.TextField):
         if self.digest_field:
             digest = self.digest_of(value) if value else ""
             setattr(model_instance, self.digest_field, digest)
+        if self.tail_digest_field:
+            tail = self.tail_digest_of(self.normalizer(value)[-TAIL:]) if value else ""
+            setattr(model_instance, self.tail_digest_field, tail)
         return value
 
     def digest_of(self, value: str) -> str:
         return keyring().digest(self.normalizer(value), purpose=self.context)
+
+    def tail_digest_of(self, tail: str) -> str:
+        """Keyed hash of the last ``TAIL`` characters (already normalised): finds "…1234" without decrypting."""
+        return keyring().digest(tail.upper(), purpose=self.context + ":tail")
 
     def get_lookup(self, lookup_name: str) -> type[Lookup[Any]] | None:
         if lookup_name not in {"isnull"}:
@@ -79,6 +93,30 @@ class EncryptedField(models.TextField):
                 f"{self.context} is encrypted; look it up through its digest column, not '{lookup_name}'"
             )
         return super().get_lookup(lookup_name)
+
+
+class DerivedField(models.CharField):
+    """A search column computed from another field when the row is saved (bulk inserts included)."""
+
+    def __init__(self, *args: Any, source: str = "", derive: Callable[[str], str] | None = None, **kwargs: Any) -> None:
+        self.source = source
+        self.derive = derive
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["source"] = self.source
+        kwargs["derive"] = self.derive
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        if self.derive is not None and self.source:
+            raw = getattr(model_instance, self.source) or ""
+            setattr(model_instance, self.attname, self.derive(raw)[: self.max_length] if raw else "")
+        return getattr(model_instance, self.attname)
 
 
 class DigestField(models.CharField):

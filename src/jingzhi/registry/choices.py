@@ -49,3 +49,42 @@ class TagCode(models.TextChoices):
     TEKUN = "tekun", _("Extreme-poverty support (特困)")
     DIBIAN = "dibian", _("Marginal low-income (低边)")
     KEY_CARE = "key_care", _("Key-care person")
+
+
+class AwayReason(models.TextChoices):
+    HOSPITAL = "hospital", _("In hospital")
+    TRAVELLING = "travelling", _("Travelling")
+    WORKING_ELSEWHERE = "working_elsewhere", _("Working elsewhere")
+    STUDYING = "studying", _("Studying elsewhere")
+    OTHER = "other", _("Other reason")
+
+
+class RentalRegistration(models.TextChoices):
+    REGISTERED = "registered", _("Registered")
+    PENDING = "pending", _("Pending")
+    UNREGISTERED = "unregistered", _("Not registered")
+
+
+class VehicleKind(models.TextChoices):
+    CAR = "car", _("Car")
+    EBIKE = "ebike", _("E-bike")
+    MOTORCYCLE = "motorcycle", _("Motorcycle")
+    BICYCLE = "bicycle", _("Bicycle")
+
+
+class ParkingKind(models.TextChoices):
+    OWNED = "owned", _("Owned")
+    RENTED = "rented", _("Rented")
+    SHARED = "shared", _("Shared")
+
+
+class CredentialKind(models.TextChoices):
+    CARD = "card", _("Access card")
+    FACE = "face", _("Face (reference on the gate device)")
+    QR = "qr", _("QR code")
+
+
+class CorrectionStatus(models.TextChoices):
+    PENDING = "pending", _("Pending review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")

@@ -1,9 +1,10 @@
-"""Households and residents: the register every other module joins to."""
+"""Households, residents, rentals, vehicles and credentials: the register every module joins to."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -11,11 +12,26 @@ from django.utils.translation import gettext_lazy as _
 
 from jingzhi.core import idnumber
 from jingzhi.core.choices import PlaceKind
-from jingzhi.core.fields import DigestField, EncryptedField
-from jingzhi.registry.choices import Gender, Relationship, ResidenceType, ResidentStatus, TagCode, Tenure
+from jingzhi.core.fields import DerivedField, DigestField, EncryptedField
+from jingzhi.registry import pinyin
+from jingzhi.registry.choices import (
+    AwayReason,
+    CorrectionStatus,
+    CredentialKind,
+    Gender,
+    ParkingKind,
+    Relationship,
+    RentalRegistration,
+    ResidenceType,
+    ResidentStatus,
+    TagCode,
+    Tenure,
+    VehicleKind,
+)
 
 
-def _normalise_phone(value: str) -> str:
+def normalise_phone(value: str) -> str:
+    """Digits only, without a +86/0086 country prefix; landlines keep their area code."""
     digits = "".join(ch for ch in value if ch.isdigit())
     for prefix in ("0086", "86"):
         if len(digits) > 11 and digits.startswith(prefix):
@@ -64,7 +80,12 @@ class Tag(models.Model):
 
 
 class Resident(models.Model):
-    """A person in the register. Identity number and phone are encrypted at rest."""
+    """A person in the register. Identity number and phone are encrypted at rest.
+
+    Search columns are derived on save (bulk inserts included): full pinyin and
+    initials of the name, and keyed hashes of the last four characters of the
+    identity number and phone, so "…1234" is found without decrypting the table.
+    """
 
     SCOPE_PREFIX = "household__room"
     SENSITIVE_FIELDS = frozenset({"id_number", "phone"})
@@ -73,12 +94,23 @@ class Resident(models.Model):
         Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="members"
     )
     name = models.CharField(_("name"), max_length=64, db_index=True)
+    name_pinyin = DerivedField(max_length=128, source="name", derive=pinyin.full, db_index=True)
+    name_initials = DerivedField(max_length=32, source="name", derive=pinyin.initials, db_index=True)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("birth date"))
-    id_number = EncryptedField(_("identity number"), digest_field="id_number_digest", normalizer=idnumber.normalise)
+    id_number = EncryptedField(
+        _("identity number"),
+        digest_field="id_number_digest",
+        tail_digest_field="id_number_tail",
+        normalizer=idnumber.normalise,
+    )
     id_number_digest = DigestField()
-    phone = EncryptedField(_("phone"), digest_field="phone_digest", normalizer=_normalise_phone)
+    id_number_tail = DigestField()
+    phone = EncryptedField(
+        _("phone"), digest_field="phone_digest", tail_digest_field="phone_tail", normalizer=normalise_phone
+    )
     phone_digest = DigestField()
+    phone_tail = DigestField()
     ethnicity = models.CharField(_("ethnicity"), max_length=16, blank=True, default="汉族")
     residence_type = models.CharField(
         _("residence type"), max_length=16, choices=ResidenceType.choices, default=ResidenceType.REGISTERED
@@ -87,9 +119,21 @@ class Resident(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=ResidentStatus.choices, default=ResidentStatus.PRESENT
     )
+    away_reason = models.CharField(_("away because"), max_length=24, choices=AwayReason.choices, blank=True)
+    expected_return = models.DateField(_("expected back"), null=True, blank=True)
     moved_in = models.DateField(_("moved in"), null=True, blank=True)
     moved_out = models.DateField(_("moved out"), null=True, blank=True)
-    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="residents")
+    tags: models.ManyToManyField[Tag, ResidentTag] = models.ManyToManyField(
+        Tag, verbose_name=_("tags"), blank=True, related_name="residents", through="ResidentTag"
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("login"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="resident",
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -101,6 +145,9 @@ class Resident(models.Model):
             models.UniqueConstraint(
                 fields=["id_number_digest"], condition=~Q(id_number_digest=""), name="resident_id_number_unique"
             ),
+            models.CheckConstraint(
+                condition=Q(status=ResidentStatus.AWAY) | Q(away_reason=""), name="resident_away_reason_only_when_away"
+            ),
         ]
         indexes = [models.Index(fields=["birth_date"], name="resident_birth")]
 
@@ -110,3 +157,205 @@ class Resident(models.Model):
     def age(self, on: dt.date | None = None) -> int:
         on = on or timezone.localdate()
         return on.year - self.birth_date.year - ((on.month, on.day) < (self.birth_date.month, self.birth_date.day))
+
+
+class ResidentTag(models.Model):
+    """A tag held by a resident, with a grade where the tag has one (disability grade 1–4)."""
+
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="tag_links")
+    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+")
+    grade = models.PositiveSmallIntegerField(_("grade"), null=True, blank=True)
+    since = models.DateField(_("since"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("resident tag")
+        verbose_name_plural = _("resident tags")
+        constraints = [models.UniqueConstraint(fields=["resident", "tag"], name="resident_tag_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.resident_id}:{self.tag}"
+
+
+class Rental(models.Model):
+    """A lease of a room: landlord, tenant household, lease dates and police registration status."""
+
+    SCOPE_PREFIX = "room"
+
+    room = models.ForeignKey(
+        "core.Place",
+        verbose_name=_("room"),
+        on_delete=models.PROTECT,
+        related_name="rentals",
+        limit_choices_to={"kind": PlaceKind.ROOM},
+    )
+    landlord_household = models.ForeignKey(
+        Household,
+        verbose_name=_("landlord household"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lettings",
+    )
+    landlord_name = models.CharField(_("landlord"), max_length=64, blank=True)
+    landlord_phone = EncryptedField(_("landlord phone"), normalizer=normalise_phone)
+    tenant_household = models.ForeignKey(
+        Household, verbose_name=_("tenant household"), on_delete=models.PROTECT, related_name="leases"
+    )
+    lease_start = models.DateField(_("lease start"))
+    lease_end = models.DateField(_("lease end"), null=True, blank=True)
+    registration = models.CharField(
+        _("registration"), max_length=16, choices=RentalRegistration.choices, default=RentalRegistration.PENDING
+    )
+    ended_at = models.DateField(_("ended"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("rental")
+        verbose_name_plural = _("rentals")
+        indexes = [models.Index(fields=["lease_end"], name="rental_lease_end")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lease_end__isnull=True) | Q(lease_end__gte=models.F("lease_start")),
+                name="rental_end_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.room} {self.lease_start}–{self.lease_end or ''}"
+
+
+class ParkingSpace(models.Model):
+    """A parking space in an estate, optionally held by a household."""
+
+    SCOPE_PREFIX = "estate"
+
+    estate = models.ForeignKey(
+        "core.Place",
+        verbose_name=_("estate"),
+        on_delete=models.PROTECT,
+        related_name="parking_spaces",
+        limit_choices_to={"kind": PlaceKind.ESTATE},
+    )
+    code = models.CharField(_("code"), max_length=32)
+    kind = models.CharField(_("kind"), max_length=16, choices=ParkingKind.choices, default=ParkingKind.OWNED)
+    holder = models.ForeignKey(
+        Household,
+        verbose_name=_("holder"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="parking_spaces",
+    )
+
+    class Meta:
+        verbose_name = _("parking space")
+        verbose_name_plural = _("parking spaces")
+        constraints = [models.UniqueConstraint(fields=["estate", "code"], name="parking_code_unique_in_estate")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Vehicle(models.Model):
+    """A vehicle of a household (cars by plate; e-bikes for the elevator rule)."""
+
+    SCOPE_PREFIX = "household__room"
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("household"), on_delete=models.CASCADE, related_name="vehicles"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=VehicleKind.choices, default=VehicleKind.CAR)
+    plate = models.CharField(_("plate"), max_length=16, blank=True, db_index=True)
+    description = models.CharField(_("description"), max_length=100, blank=True)
+    parking_space = models.ForeignKey(
+        ParkingSpace,
+        verbose_name=_("parking space"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="vehicles",
+    )
+
+    class Meta:
+        verbose_name = _("vehicle")
+        verbose_name_plural = _("vehicles")
+
+    def __str__(self) -> str:
+        return self.plate or str(VehicleKind(self.kind).label)
+
+
+class Credential(models.Model):
+    """A gate credential of a resident: a card number or the id of a face template held on the device.
+
+    No raw biometrics are stored: for faces the reference is the device-side template id
+    (GB/T 35273 §6.3, PIPL art. 28), with the date separate consent was recorded.
+    """
+
+    SCOPE_PREFIX = "resident__household__room"
+
+    resident = models.ForeignKey(
+        Resident, verbose_name=_("resident"), on_delete=models.CASCADE, related_name="credentials"
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=CredentialKind.choices)
+    reference = EncryptedField(_("reference"), digest_field="reference_digest")
+    reference_digest = DigestField()
+    consent_at = models.DateTimeField(_("consent recorded"), null=True, blank=True)
+    issued_at = models.DateTimeField(_("issued"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("credential")
+        verbose_name_plural = _("credentials")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "reference_digest"],
+                condition=Q(revoked_at__isnull=True),
+                name="credential_active_unique",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=CredentialKind.FACE) | Q(consent_at__isnull=False),
+                name="credential_face_needs_consent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{CredentialKind(self.kind).label} #{self.pk}"
+
+
+class CorrectionRequest(models.Model):
+    """A resident's request to correct their own data (PIPL art. 46), reviewed by staff."""
+
+    SCOPE_PREFIX = "resident__household__room"
+
+    resident = models.ForeignKey(
+        Resident, verbose_name=_("resident"), on_delete=models.CASCADE, related_name="corrections"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    field = models.CharField(_("field"), max_length=32)
+    proposed = EncryptedField(_("proposed value"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=CorrectionStatus.choices, default=CorrectionStatus.PENDING
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    review_note = models.CharField(_("review note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("correction request")
+        verbose_name_plural = _("correction requests")
+        indexes = [models.Index(fields=["status", "created_at"], name="correction_status")]
+
+    def __str__(self) -> str:
+        return f"{self.resident_id}:{self.field} ({self.status})"

@@ -6,7 +6,9 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from jingzhi.core.choices import Capability
+from jingzhi.core.models import AuditEntry
 from jingzhi.core.scope import Actor, scope_q
+from jingzhi.registry import search
 from jingzhi.registry.models import Household, Resident
 
 
@@ -33,9 +35,18 @@ def household_get(*, actor: Actor, pk: int) -> Household:
 
 
 def residents_search(*, actor: Actor, text: str = "") -> QuerySet[Resident]:
-    """Residents in scope whose name contains ``text`` (the full search is the register issue's)."""
-    qs = residents_visible(actor=actor).select_related("household__room")
-    text = text.strip()
-    if text:
-        qs = qs.filter(Q(name__contains=text))
-    return qs.order_by("household__room__code", "id")
+    """Residents in scope matching the search box (see ``registry.search``), in a stable order."""
+    qs = search.apply(residents_visible(actor=actor), search.classify(text))
+    return qs.select_related("household__room").order_by("id")
+
+
+def resident_timeline(*, resident: Resident, limit: int = 200) -> QuerySet[AuditEntry]:
+    """The changes to a resident and their household, newest first (views and reveals excluded)."""
+    return (
+        AuditEntry.objects.filter(
+            Q(object_type="registry.resident", object_id=str(resident.pk))
+            | Q(object_type="registry.household", object_id=str(resident.household_id))
+        )
+        .exclude(action__in=["resident.view", "pii.reveal", "pii.reveal_denied"])
+        .order_by("-at", "-id")[:limit]
+    )

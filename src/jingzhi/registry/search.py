@@ -1,0 +1,157 @@
+"""One search box for the register: name, pinyin, ID/phone digits, address or tag.
+
+The query's shape decides the kind (``classify``). Identity numbers and phones
+are matched through keyed hashes — the full value's digest, or the digest of the
+last four characters followed by a check of the few candidates — so the table
+is never decrypted wholesale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from jingzhi.core.fields import TAIL, digest_for
+from jingzhi.registry.choices import ResidentStatus, TagCode
+from jingzhi.registry.models import Household, Resident, normalise_phone
+
+#: Chinese words staff type for stored tags.
+TAG_WORDS: dict[str, str] = {
+    "党员": TagCode.PARTY_MEMBER,
+    "退役军人": TagCode.VETERAN,
+    "军人": TagCode.VETERAN,
+    "残疾": TagCode.DISABLED,
+    "残疾人": TagCode.DISABLED,
+    "低保": TagCode.DIBAO,
+    "特困": TagCode.TEKUN,
+    "低边": TagCode.DIBIAN,
+    "低保边缘": TagCode.DIBIAN,
+    "重点关爱": TagCode.KEY_CARE,
+    "重点": TagCode.KEY_CARE,
+}
+#: Words for the derived tags (computed from birth dates and households, not stored).
+DERIVED_WORDS: dict[str, str] = {
+    "60岁以上": "aged_60",
+    "老人": "aged_60",
+    "老年人": "aged_60",
+    "80岁以上": "aged_80",
+    "高龄": "aged_80",
+    "独居": "living_alone",
+    "独居老人": "living_alone_elderly",
+    "未成年": "minor",
+    "未成年人": "minor",
+}
+ADDRESS = re.compile(
+    r"^(?P<estate>[^\d]*?)\s*(?P<building>\d+)\s*(?:幢|栋|号楼|号|-)\s*(?P<unit>\d+)\s*(?:单元|-)\s*(?P<room>\d+)\s*室?$"
+)
+ID_FULL = re.compile(r"^\d{17}[\dX]$|^\d{15}$")
+DIGITS = re.compile(r"^\d{4,}[X]?$")
+
+
+@dataclass(frozen=True)
+class Query:
+    kind: str  # name | pinyin | id_number | phone | digits | address | tag | derived | empty
+    text: str
+    parts: dict[str, str]
+
+
+def classify(raw: str) -> Query:
+    text = "".join(unicodedata.normalize("NFKC", raw).split()).upper() if raw else ""
+    if not text:
+        return Query("empty", "", {})
+    if text in TAG_WORDS:
+        return Query("tag", text, {"code": TAG_WORDS[text]})
+    if text in DERIVED_WORDS:
+        return Query("derived", text, {"code": DERIVED_WORDS[text]})
+    if ID_FULL.match(text):
+        return Query("id_number", text, {})
+    plain = text.replace("-", "").replace("+", "")
+    if (
+        plain.isdigit()
+        and len(plain) >= 11
+        and normalise_phone(plain).startswith("1")
+        and len(normalise_phone(plain)) == 11
+    ):
+        return Query("phone", normalise_phone(plain), {})
+    if DIGITS.match(text):
+        return Query("digits", text, {})
+    match = ADDRESS.match(unicodedata.normalize("NFKC", raw).strip())
+    if match:
+        return Query("address", text, {k: v.strip() for k, v in match.groupdict().items() if v and v.strip()})
+    if text.isascii() and text.isalpha():
+        return Query("pinyin", text.lower(), {})
+    return Query("name", unicodedata.normalize("NFKC", raw).strip(), {})
+
+
+def apply(qs: QuerySet[Resident], query: Query, *, today: dt.date | None = None) -> QuerySet[Resident]:
+    """Filter an already scoped resident queryset by the query."""
+    today = today or timezone.localdate()
+    if query.kind == "empty":
+        return qs
+    if query.kind == "name":
+        return qs.filter(name__contains=query.text)
+    if query.kind == "pinyin":
+        return qs.filter(Q(name_initials__startswith=query.text) | Q(name_pinyin__startswith=query.text))
+    if query.kind == "id_number":
+        return qs.filter(id_number_digest=digest_for(Resident, "id_number", query.text))
+    if query.kind == "phone":
+        return qs.filter(phone_digest=digest_for(Resident, "phone", query.text))
+    if query.kind == "digits":
+        return _by_suffix(qs, query.text)
+    if query.kind == "address":
+        parts = query.parts
+        filters = Q(
+            household__room__building__code=parts["building"],
+            household__room__unit__code=parts["unit"],
+            household__room__code=parts["room"],
+        )
+        if parts.get("estate"):
+            filters &= Q(household__room__estate__name__contains=parts["estate"])
+        return qs.filter(filters)
+    if query.kind == "tag":
+        return qs.filter(tags__code=query.parts["code"])
+    return _derived(qs, query.parts["code"], today)
+
+
+def _by_suffix(qs: QuerySet[Resident], digits: str) -> QuerySet[Resident]:
+    id_field = Resident._meta.get_field("id_number")
+    phone_field = Resident._meta.get_field("phone")
+    tail = digits[-TAIL:]
+    candidates = qs.filter(
+        Q(id_number_tail=id_field.tail_digest_of(tail)) | Q(phone_tail=phone_field.tail_digest_of(tail))
+    )
+    if len(digits) == TAIL:
+        return candidates
+    # Longer suffixes: open only the candidates sharing the last four characters.
+    ids = [
+        r.pk
+        for r in candidates.only("id", "id_number", "phone")
+        if r.id_number.endswith(digits) or r.phone.endswith(digits)
+    ]
+    return qs.filter(pk__in=ids)
+
+
+def _derived(qs: QuerySet[Resident], code: str, today: dt.date) -> QuerySet[Resident]:
+    def born_before(years: int) -> dt.date:
+        try:
+            return today.replace(year=today.year - years)
+        except ValueError:  # 29 February
+            return today.replace(year=today.year - years, day=28)
+
+    living = [ResidentStatus.PRESENT, ResidentStatus.AWAY]
+    if code == "aged_60":
+        return qs.filter(birth_date__lte=born_before(60), status__in=living)
+    if code == "aged_80":
+        return qs.filter(birth_date__lte=born_before(80), status__in=living)
+    if code == "minor":
+        return qs.filter(birth_date__gt=born_before(18), status__in=living)
+    alone = Household.objects.annotate(n=Count("members", filter=Q(members__status__in=living))).filter(n=1)
+    qs = qs.filter(household__in=alone.values("pk"), status__in=living)
+    if code == "living_alone_elderly":
+        qs = qs.filter(birth_date__lte=born_before(60))
+    return qs

@@ -1,0 +1,104 @@
+"""The one search box: every query kind, scoped, without decrypting the table."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from jingzhi.core import idnumber
+from jingzhi.core.scope import Actor
+from jingzhi.registry import search
+from jingzhi.registry.models import Household, Resident, Tag
+from jingzhi.registry.selectors import residents_search
+from tests import factories as f
+from tests.conftest import World
+
+
+@pytest.fixture
+def people(world: World) -> dict[str, Resident]:
+    hh = world.a.household
+    return {
+        "zhang": f.resident(hh, "张三", born=dt.date(1990, 1, 2), relationship="child", phone="13912345678"),
+        "zeng": f.resident(hh, "曾小明", born=dt.date(1940, 6, 1), relationship="parent", phone="13800009999"),
+        "b_zhang": f.resident(world.b.household, "张三丰", born=dt.date(1991, 1, 2), relationship="child"),
+    }
+
+
+def _names(world: World, text: str, persona: str = "community_staff_a") -> set[str]:
+    return {r.name for r in residents_search(actor=Actor.for_user(world.users[persona]), text=text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("张三", "name"),
+        ("zs", "pinyin"),
+        ("ZhangSan", "pinyin"),
+        ("13912345678", "phone"),
+        ("+86 139 1234 5678", "phone"),
+        ("5678", "digits"),
+        ("12345678", "digits"),
+        ("3幢2单元501", "address"),
+        ("甲花苑3-2-501", "address"),
+        ("党员", "tag"),
+        ("独居老人", "derived"),
+        ("１２３４", "digits"),
+        ("", "empty"),
+    ],
+)
+def test_classify(text: str, kind: str) -> None:
+    assert search.classify(text).kind == kind
+
+
+def test_name_pinyin_initials_and_full_pinyin(world: World, people: dict[str, Resident]) -> None:
+    assert _names(world, "张三") == {"张三"}
+    assert _names(world, "zs") == {"张三"}
+    assert _names(world, "zhangs") == {"张三"}
+    assert _names(world, "zxm") == {"曾小明"}  # 曾 read as zeng, a surname
+    assert _names(world, "zengxiao") == {"曾小明"}
+
+
+def test_full_identity_number_and_phone_match_by_digest(world: World, people: dict[str, Resident]) -> None:
+    assert _names(world, people["zhang"].id_number) == {"张三"}
+    assert _names(world, people["zhang"].id_number.lower()) == {"张三"}
+    assert _names(world, "139 1234 5678") == {"张三"}
+
+
+def test_last_digits_of_id_or_phone(world: World, people: dict[str, Resident]) -> None:
+    assert "张三" in _names(world, "5678")
+    assert _names(world, "912345678") == {"张三"}  # the default phone 13812345678 shares 12345678
+    tail = people["zeng"].id_number[-6:]
+    assert "曾小明" in _names(world, tail)
+
+
+def test_address_and_tags(world: World, people: dict[str, Resident]) -> None:
+    everyone_in_a = {"张甲一", "张三", "曾小明"}
+    assert _names(world, "3幢2单元501") == everyone_in_a
+    assert _names(world, "甲花苑3幢2单元501室") == everyone_in_a
+    assert _names(world, "乙家园3幢2单元501") == set()
+    people["zhang"].tag_links.create(tag=Tag.objects.get(code="party_member"))
+    assert _names(world, "党员") == {"张三"}
+    assert "曾小明" in _names(world, "80岁以上")
+
+
+def test_living_alone_elderly_is_derived_from_the_household(world: World) -> None:
+    room = f.place("room", world.a.unit, "101", "101", floor=1, room_number="101")
+    f.resident(Household.objects.create(room=room), "孤老人", born=dt.date(1935, 1, 1), region="320506")
+    assert _names(world, "独居老人") == {"孤老人", "张甲一"}  # 张甲一 (born 1950) lives alone too
+    assert "孤老人" not in _names(world, "未成年")
+
+
+def test_search_never_leaves_the_scope(world: World, people: dict[str, Resident]) -> None:
+    assert _names(world, "张三") == {"张三"}
+    assert "张三丰" not in _names(world, "zs")
+    assert _names(world, people["b_zhang"].id_number) == set()
+    assert "张三丰" in _names(world, "张三", persona="subdistrict_admin")
+
+
+def test_search_api_and_page(world: World, people: dict[str, Resident]) -> None:
+    client = world.client("community_staff_a")
+    payload = client.get("/api/v1/residents", {"q": "zs"}).json()
+    assert [r["name"] for r in payload["items"]] == ["张三"]
+    assert "张三" in client.get("/register/residents/", {"q": "5678"}).content.decode()
+    assert idnumber.is_valid(people["zhang"].id_number)
