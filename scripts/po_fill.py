@@ -69,7 +69,7 @@ def fill(po_path: Path, table: dict[str, str]) -> list[str]:
                 ln if not (ln.startswith("#,") and "fuzzy" in ln) else re.sub(r",?\s*fuzzy", "", ln)
                 for ln in lines[:i_id]
             ]
-            head = [ln for ln in head if ln.strip() != "#,"]
+            head = [ln for ln in head if ln.strip() not in ("#,", "#") and not ln.startswith("#| ")]
             out.append("\n".join([*head, *lines[i_id:j], f"msgstr {_quote(table[msgid])}"]))
         else:
             if not current:

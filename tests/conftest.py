@@ -38,4 +38,7 @@ def world(db: None) -> World:
     users["auditor"] = f.user("auditor", role=Role.AUDITOR, at=sub)
     users["outsider"] = f.user("outsider")
     users["platform_admin"] = f.user("root", is_superuser=True, is_staff=True)
+    for community, key in ((a, "resident_a"), (b, "resident_b")):
+        community.resident.user = users[key]
+        community.resident.save()
     return World(sub=sub, a=a, b=b, users=users)

@@ -20,8 +20,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from jingzhi.api import api
 from jingzhi.core.choices import Role
-from jingzhi.core.models import AuditEntry, Place
-from jingzhi.registry.models import Resident
+from jingzhi.core.models import AuditEntry, Place, User
+from jingzhi.registry.models import CorrectionRequest, Resident
+from tests import factories as f
 from tests.conftest import World
 
 # ---------------------------------------------------------------------------
@@ -83,16 +84,38 @@ def api_operations() -> list[tuple[str, str, str]]:
 # Fillers: community B's objects for each path parameter name
 # ---------------------------------------------------------------------------
 
+
+def _correction(community: f.Community) -> int:
+    request = CorrectionRequest.objects.filter(resident=community.resident).first()
+    if request is None:
+        request = CorrectionRequest.objects.create(
+            resident=community.resident,
+            requested_by=User.objects.get(username="outsider"),
+            field="phone",
+            proposed="13900000000",
+        )
+    return request.pk
+
+
 FILLERS: dict[str, Callable[[World], list[int]]] = {
     "place_id": lambda w: [p.pk for p in w.b.places],
     "resident_id": lambda w: [w.b.resident.pk],
     "household_id": lambda w: [w.b.household.pk],
+    "correction_id": lambda w: [_correction(w.b)],
 }
 OWN: dict[str, Callable[[World], int]] = {
     "place_id": lambda w: w.a.building.pk,
     "resident_id": lambda w: w.a.resident.pk,
     "household_id": lambda w: w.a.household.pk,
+    "correction_id": lambda w: _correction(w.a),
 }
+
+#: Where a route needs a particular kind of place for the positive control.
+OWN_FOR: dict[str, dict[str, Callable[[World], int]]] = {
+    "registry:household_create": {"place_id": lambda w: w.a.room.pk},
+}
+
+_PERSON = {"name": "新人", "id_number": "11010519491231002X", "ethnicity": "汉族", "residence_type": "registered"}
 
 #: A valid body for each API operation that takes one, aimed at community B.
 API_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
@@ -105,9 +128,27 @@ API_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "jingzhi_core_api_places_update": lambda w: {"name": "renamed"},
     "jingzhi_core_api_places_rooms_generate": lambda w: {"floors": 2, "units": 1, "rooms_per_floor": 1},
     "jingzhi_registry_api_residents_reveal": lambda w: {"field": "id_number", "reason": "test"},
+    "jingzhi_registry_api_households_create": lambda w: {"room_id": w.b.room.pk, "head": _PERSON},
+    "jingzhi_registry_api_households_member_add": lambda w: {**_PERSON, "relationship": "child"},
+    "jingzhi_registry_api_residents_update": lambda w: {"name": "改名"},
+    "jingzhi_registry_api_me_corrections_create": lambda w: {
+        "resident_id": w.b.resident.pk,
+        "field": "phone",
+        "proposed": "1",
+    },
 }
 #: Valid form data for HTML views that accept POST.
 PAGE_FORMS: dict[str, dict[str, Any]] = {
+    "registry:household_create": {**_PERSON, "tenure": "owner"},
+    "registry:member_add": {**_PERSON, "relationship": "child"},
+    "registry:resident_edit": {
+        "name": "改名",
+        "ethnicity": "汉族",
+        "residence_type": "registered",
+        "relationship": "head",
+    },
+    "registry:resident_status": {"status": "away", "away_reason": "hospital"},
+    "registry:correction_review": {"approve": "1"},
     "core:place_create": {"code": "X1", "name": "x"},
     "core:place_edit": {"code": "X1", "name": "renamed"},
     "core:place_rooms": {"floors": 2, "units": 1, "rooms_per_floor": 1},
@@ -115,6 +156,8 @@ PAGE_FORMS: dict[str, dict[str, Any]] = {
 }
 #: API operations about the caller themselves (no scoped object involved).
 SELF_OPERATIONS = {"jingzhi_core_api_me"}
+#: Operations on the caller's own records: answer 404 for callers without one.
+OWN_RECORD_OPERATIONS = {"jingzhi_registry_api_me_household", "jingzhi_registry_api_me_corrections_create"}
 
 SCOPED_PERSONAS = [
     f"{role}_a"
@@ -157,7 +200,10 @@ def _unchanged(world: World) -> tuple[Any, ...]:
     return (
         sorted(b_places.values_list("pk", "name", "code")),
         AuditEntry.objects.filter(action="pii.reveal").count(),
-        Resident.objects.filter(pk=world.b.resident.pk).values_list("name", flat=True).first(),
+        sorted(
+            Resident.objects.filter(household__room__community=world.b.community).values_list("pk", "name", "status")
+        ),
+        sorted(CorrectionRequest.objects.values_list("pk", "status")),
     )
 
 
@@ -172,15 +218,16 @@ def test_page_never_shows_community_b_to_others(
     world: World, persona: str, route: str, name: str, params: list[str]
 ) -> None:
     client = world.client(persona)
+    combos = _combinations(params, world)
     before = _unchanged(world)
     if not params:
         response = client.get("/" + route)
-        assert response.status_code in {200, 302, 403}, f"{route}: {response.status_code}"
+        assert response.status_code in {200, 302, 403, 404, 405}, f"{route}: {response.status_code}"
         body = response.content.decode()
         for marker in _b_fingerprint(world):
             assert marker not in body, f"{persona} sees {marker!r} on /{route}"
         return
-    for values in _combinations(params, world):
+    for values in combos:
         url = _fill(route, params, world, values)
         for method in ("get", "post"):
             response = getattr(client, method)(url, PAGE_FORMS.get(name, {}))
@@ -194,7 +241,8 @@ def test_page_never_shows_community_b_to_others(
 def test_page_control_secretary_reaches_own_objects(world: World, route: str, name: str, params: list[str]) -> None:
     """The positive control: the same URLs with community A's objects work for A's secretary."""
     client = world.client(f"{Role.COMMUNITY_SECRETARY}_a")
-    url = _fill(route, params, world, {p: OWN[p](world) for p in params})
+    own = {**OWN, **OWN_FOR.get(name, {})}
+    url = _fill(route, params, world, {p: own[p](world) for p in params})
     response = client.get(url)
     assert response.status_code in {200, 302, 405}, f"GET {url}: {response.status_code}"
 
@@ -226,6 +274,10 @@ def test_admin_site_is_for_platform_administrators_only(world: World) -> None:
 # ---------------------------------------------------------------------------
 
 
+def _mirror(world: World) -> World:
+    return World(sub=world.sub, a=world.b, b=world.a, users=world.users)
+
+
 def _api_call(client: Any, method: str, url: str, body: dict[str, Any] | None) -> Any:
     kwargs: dict[str, Any] = {}
     if body is not None:
@@ -254,6 +306,8 @@ def test_api_operation_denies_community_b_objects(
 ) -> None:
     client = world.client(persona)
     params = _params(path)
+    _combinations(params, world)
+    _combinations(params, _mirror(world))
     before = _unchanged(world)
     if persona == "community_secretary_b":
         # Mirror image: B's secretary against A's objects.
@@ -263,7 +317,7 @@ def test_api_operation_denies_community_b_objects(
         if not params:
             response = _api_call(client, method, path, body)
             if method == "GET":
-                assert response.status_code in {200, 403}, f"{method} {path}: {response.status_code}"
+                assert response.status_code in {200, 403, 404}, f"{method} {path}: {response.status_code}"
                 text = response.content.decode()
                 for marker in _b_fingerprint(world):
                     assert marker not in text, f"{persona} sees {marker!r} in {method} {path}"
@@ -298,7 +352,7 @@ def test_api_operation_outsider_gets_nothing(world: World, method: str, path: st
             assert response.status_code == 200
             continue
         if method == "GET" and not params and allowed is DENIED:
-            assert response.status_code in {200, 403}
+            assert response.status_code in {200, 403, 404}
             if response.status_code == 200:
                 payload = response.json()
                 items = payload.get("items", payload) if isinstance(payload, dict) else payload

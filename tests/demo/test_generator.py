@@ -103,3 +103,11 @@ def test_logins_cover_every_role(demo: dict[str, object]) -> None:
         "volunteer",
         "resident",
     }
+
+
+def test_demo_has_leases_and_a_resident_login_with_a_record(demo: dict[str, object]) -> None:
+    from jingzhi.core.models import User
+    from jingzhi.registry.models import Rental
+
+    assert Rental.objects.count() == Household.objects.filter(tenure=Tenure.RENTED).count() > 0
+    assert User.objects.get(username="resident").resident.relationship == "head"

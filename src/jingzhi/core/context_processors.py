@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest
@@ -11,13 +12,28 @@ from django.utils.translation import gettext_lazy as _
 from jingzhi.core.choices import Capability
 from jingzhi.core.scope import Actor
 
-# (label, url name, capability needed or None for everyone logged in)
-NAV: list[tuple[Any, str, Capability | None]] = [
+Visible = Capability | Callable[[Actor], bool] | None
+
+# (label, url name, who sees it: a capability, a predicate, or None for everyone logged in).
+# Apps add their entries with ``register_nav`` in ``AppConfig.ready()``.
+NAV: list[tuple[Any, str, Visible]] = [
     (_("Home"), "core:home", None),
     (_("Places"), "core:places", Capability.VIEW_PLACES),
-    (_("Residents"), "registry:residents", Capability.VIEW_REGISTER),
-    (_("Audit log"), "core:audit", Capability.VIEW_AUDIT),
 ]
+NAV_TAIL: list[tuple[Any, str, Visible]] = [(_("Audit log"), "core:audit", Capability.VIEW_AUDIT)]
+
+
+def register_nav(label: Any, url_name: str, visible: Visible) -> None:
+    if all(name != url_name for _label, name, _v in NAV):
+        NAV.append((label, url_name, visible))
+
+
+def _visible(actor: Actor, rule: Visible) -> bool:
+    if rule is None:
+        return True
+    if isinstance(rule, Capability):
+        return actor.has_capability(rule)
+    return rule(actor)
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
@@ -31,7 +47,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
             "url": reverse(name),
             "active": request.path == reverse(name) or (name != "core:home" and request.path.startswith(reverse(name))),
         }
-        for label, name, cap in NAV
-        if cap is None or actor.has_capability(cap)
+        for label, name, rule in [*NAV, *NAV_TAIL]
+        if _visible(actor, rule)
     ]
     return {"nav": nav, "actor": actor}

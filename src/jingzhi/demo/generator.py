@@ -27,8 +27,16 @@ from jingzhi.core.choices import PlaceKind, Role
 from jingzhi.core.models import Place, RoleAssignment, User
 from jingzhi.core.services.audit import audit_log
 from jingzhi.demo import names
-from jingzhi.registry.choices import Gender, Relationship, ResidenceType, ResidentStatus, TagCode, Tenure
-from jingzhi.registry.models import Household, Resident, Tag
+from jingzhi.registry.choices import (
+    Gender,
+    Relationship,
+    RentalRegistration,
+    ResidenceType,
+    ResidentStatus,
+    TagCode,
+    Tenure,
+)
+from jingzhi.registry.models import Household, Rental, Resident, Tag
 
 SUBDISTRICT_CODE = "320505407"
 SUBDISTRICT_NAME = "科技城（东渚街道）"
@@ -45,6 +53,13 @@ HOUSEHOLD_TYPES: tuple[tuple[str, float], ...] = (
     ("nuclear", 0.36),
     ("three_generation", 0.14),
     ("shared_rental", 0.10),
+)
+
+
+RENTAL_REGISTRATION: tuple[tuple[str, float], ...] = (
+    (RentalRegistration.REGISTERED, 0.8),
+    (RentalRegistration.PENDING, 0.15),
+    (RentalRegistration.UNREGISTERED, 0.05),
 )
 
 
@@ -361,6 +376,22 @@ def generate(*, residents: int, seed: int, today: dt.date | None = None, communi
                     if sample_resident_room is None and kind == "nuclear":
                         sample_resident_room = room
                 _bulk(hh_objs, Household)
+                _bulk(
+                    [
+                        Rental(
+                            room=hh.room,
+                            tenant_household=hh,
+                            landlord_name=people.name(rng.random() < 0.5, 55),
+                            landlord_phone=people.phone(),
+                            lease_start=hh.moved_in or today,
+                            lease_end=today + dt.timedelta(days=rng.randrange(-20, 400)),
+                            registration=_weighted(rng, RENTAL_REGISTRATION),
+                        )
+                        for hh in hh_objs
+                        if hh.tenure == Tenure.RENTED
+                    ],
+                    Rental,
+                )
                 res_objs: list[Resident] = []
                 for hh, members in zip(hh_objs, member_specs, strict=True):
                     local = hh.tenure == Tenure.OWNER or rng.random() < 0.3
@@ -494,6 +525,11 @@ def _create_logins(
     RoleAssignment.objects.bulk_create(
         [RoleAssignment(user=by_name[u], role=role, place=place) for u, _n, role, place in specs if role and place]
     )
+    if resident_room is not None:
+        # The resident login is the head of a household in that room (self-service pages).
+        Resident.objects.filter(household__room=resident_room, relationship=Relationship.HEAD).update(
+            user=by_name["resident"]
+        )
     for username, full_name, role, place in specs:
         logins.append(
             {

@@ -4,16 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
-from ninja import Router
+from django.http import Http404, HttpRequest
+from ninja import Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from jingzhi.core.scope import Actor
+from jingzhi.core.selectors import place_get
 from jingzhi.registry.choices import Tenure
 from jingzhi.registry.presenters import address_of, resident_row
-from jingzhi.registry.schemas import HouseholdOut, ResidentOut, RevealIn, RevealOut
-from jingzhi.registry.selectors import household_get, resident_get, residents_search
-from jingzhi.registry.services import resident_reveal, resident_view_record
+from jingzhi.registry.schemas import (
+    CorrectionIn,
+    CorrectionOut,
+    HouseholdIn,
+    HouseholdOut,
+    MemberIn,
+    ResidentOut,
+    ResidentPatch,
+    RevealIn,
+    RevealOut,
+    TimelineEntry,
+)
+from jingzhi.registry.selectors import household_get, resident_get, resident_timeline, residents_search
+from jingzhi.registry.services import (
+    household_create,
+    resident_register,
+    resident_reveal,
+    resident_update,
+    resident_view_record,
+)
+from jingzhi.registry.services.corrections import correction_request
 
 router = Router(tags=["register"])
 
@@ -72,3 +91,54 @@ def households_detail(request: HttpRequest, household_id: int) -> dict[str, Any]
         "tenure": str(Tenure(household.tenure).label),
         "members": [resident_row(m) for m in members],
     }
+
+
+@router.post("/households", response={201: HouseholdOut})
+def households_create(request: HttpRequest, data: HouseholdIn) -> Status:
+    actor = Actor.from_request(request)
+    room = place_get(actor=actor, pk=data.room_id)
+    household = household_create(actor=actor, room=room, tenure=data.tenure, head=data.head.dict())
+    return Status(201, households_detail(request, household.pk))
+
+
+@router.post("/households/{household_id}/members", response={201: ResidentOut})
+def households_member_add(request: HttpRequest, household_id: int, data: MemberIn) -> Status:
+    actor = Actor.from_request(request)
+    household = household_get(actor=actor, pk=household_id)
+    resident = resident_register(actor=actor, household=household, **data.dict())
+    return Status(201, resident_row(resident))
+
+
+@router.patch("/residents/{resident_id}", response=ResidentOut)
+def residents_update(request: HttpRequest, resident_id: int, data: ResidentPatch) -> dict[str, Any]:
+    actor = Actor.from_request(request)
+    resident = resident_get(actor=actor, pk=resident_id)
+    return resident_row(resident_update(actor=actor, resident=resident, **data.dict(exclude_unset=True)))
+
+
+@router.get("/residents/{resident_id}/timeline", response=list[TimelineEntry])
+def residents_timeline(request: HttpRequest, resident_id: int) -> Any:
+    resident = resident_get(actor=Actor.from_request(request), pk=resident_id)
+    return list(resident_timeline(resident=resident))
+
+
+@router.get("/me/household", response=HouseholdOut)
+def me_household(request: HttpRequest) -> dict[str, Any]:
+    actor = Actor.from_request(request)
+    me = getattr(actor.user, "resident", None)
+    if me is None:
+        raise Http404
+    return households_detail(request, me.household_id)
+
+
+@router.post("/me/corrections", response={201: CorrectionOut})
+def me_corrections_create(request: HttpRequest, data: CorrectionIn) -> Status:
+    actor = Actor.from_request(request)
+    me = getattr(actor.user, "resident", None)
+    if me is None:
+        raise Http404
+    target = me.household.members.filter(pk=data.resident_id).first()
+    if target is None:
+        raise Http404
+    created = correction_request(actor=actor, resident=target, field=data.field, proposed=data.proposed, note=data.note)
+    return Status(201, {"id": created.pk, "field": created.field, "status": created.status})

@@ -9,7 +9,19 @@ class RegistryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from jingzhi.core.attention import register
+        from jingzhi.core import attention, panels
+        from jingzhi.core.choices import Capability
+        from jingzhi.core.context_processors import register_nav
         from jingzhi.registry.attention import register_attention
+        from jingzhi.registry.panels import room_households
 
-        register(register_attention)
+        attention.register(register_attention)
+        panels.register(room_households)
+        register_nav(_("Residents"), "registry:residents", Capability.VIEW_REGISTER)
+        register_nav(_("Corrections"), "registry:corrections", Capability.MANAGE_REGISTER)
+        register_nav(_("My household"), "registry:my_household", _has_own_record)
+
+
+def _has_own_record(actor: object) -> bool:
+    user = getattr(actor, "user", None)
+    return user is not None and hasattr(user, "resident")

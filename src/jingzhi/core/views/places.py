@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from jingzhi.core.choices import Capability, PlaceKind, child_kind
 from jingzhi.core.forms import PlaceForm, RoomsForm
+from jingzhi.core.panels import panels_for
 from jingzhi.core.scope import Actor
 from jingzhi.core.selectors import place_ancestors, place_children, place_get, scope_top_places
 from jingzhi.core.services.places import building_rooms_bulk_create, place_create, place_update
@@ -51,6 +52,7 @@ def place_detail(request: HttpRequest, actor: Actor, place_id: int) -> HttpRespo
         "child_kind": kind,
         "child_kind_label": PlaceKind(kind).label if kind else "",
         "can_manage": actor.can(Capability.MANAGE_PLACES, place),
+        "panels": panels_for(actor, place),
     }
     return render(request, "core/place_detail.html", context)
 

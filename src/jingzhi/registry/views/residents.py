@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jingzhi.core.choices import Capability
 from jingzhi.core.scope import Actor
 from jingzhi.core.views.common import actor_view
 from jingzhi.registry.exports import residents_export
-from jingzhi.registry.presenters import address_of, resident_row
-from jingzhi.registry.selectors import household_get, resident_get, residents_search
-from jingzhi.registry.services import REVEALABLE, resident_reveal, resident_view_record
-
-ADDRESS_RELATED = ("household__room__estate", "household__room__building", "household__room__unit")
-
-
-def _require_register(actor: Actor) -> None:
-    if not actor.has_capability(Capability.VIEW_REGISTER):
-        raise PermissionDenied
+from jingzhi.registry.forms import ResidentEditForm, StatusForm
+from jingzhi.registry.presenters import resident_row
+from jingzhi.registry.selectors import resident_get, resident_timeline, residents_search
+from jingzhi.registry.services import (
+    REVEALABLE,
+    resident_reveal,
+    resident_set_status,
+    resident_update,
+    resident_view_record,
+)
+from jingzhi.registry.views.common import ADDRESS_RELATED, apply_errors, require_register
 
 
 @actor_view
 def residents_index(request: HttpRequest, actor: Actor) -> HttpResponse:
-    _require_register(actor)
+    require_register(actor)
     q = request.GET.get("q", "")
     qs = residents_search(actor=actor, text=q).select_related(*ADDRESS_RELATED)
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
@@ -44,7 +47,8 @@ def residents_index(request: HttpRequest, actor: Actor) -> HttpResponse:
 def resident_detail(request: HttpRequest, actor: Actor, resident_id: int) -> HttpResponse:
     resident = resident_get(actor=actor, pk=resident_id)
     resident_view_record(actor=actor, resident=resident, channel="web")
-    can_reveal = actor.can(Capability.REVEAL_PII, resident.household.room)
+    room = resident.household.room
+    can_reveal = actor.can(Capability.REVEAL_PII, room)
     members = resident.household.members.select_related(*ADDRESS_RELATED).order_by("id")
     return render(
         request,
@@ -54,7 +58,9 @@ def resident_detail(request: HttpRequest, actor: Actor, resident_id: int) -> Htt
             "row": resident_row(resident),
             "members": [resident_row(m) for m in members],
             "can_reveal": can_reveal,
-            "tags": resident.tags.all(),
+            "can_manage": actor.can(Capability.MANAGE_REGISTER, room),
+            "tags": resident.tag_links.select_related("tag"),
+            "timeline": resident_timeline(resident=resident, limit=50),
         },
     )
 
@@ -74,19 +80,8 @@ def resident_reveal_view(request: HttpRequest, actor: Actor, resident_id: int) -
 
 
 @actor_view
-def household_detail(request: HttpRequest, actor: Actor, household_id: int) -> HttpResponse:
-    household = household_get(actor=actor, pk=household_id)
-    members = household.members.select_related(*ADDRESS_RELATED).order_by("id")
-    return render(
-        request,
-        "registry/household_detail.html",
-        {"household": household, "address": address_of(household.room), "members": [resident_row(m) for m in members]},
-    )
-
-
-@actor_view
 def residents_export_view(request: HttpRequest, actor: Actor) -> HttpResponse:
-    _require_register(actor)
+    require_register(actor)
     fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
     reveal = request.GET.get("reveal") == "1"
     qs = residents_search(actor=actor, text=request.GET.get("q", ""))
@@ -100,3 +95,53 @@ def residents_export_view(request: HttpRequest, actor: Actor) -> HttpResponse:
     response = HttpResponse(payload, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="residents-{stamp}.{fmt}"'
     return response
+
+
+@actor_view
+def resident_edit(request: HttpRequest, actor: Actor, resident_id: int) -> HttpResponse:
+    resident = resident_get(actor=actor, pk=resident_id)
+    if not actor.can(Capability.MANAGE_REGISTER, resident.household.room):
+        raise PermissionDenied
+    initial = {f: getattr(resident, f) for f in ("name", "phone", "ethnicity", "residence_type", "relationship")}
+    form = ResidentEditForm(request.POST or None, initial=initial)
+    existing: list[int] = []
+    if request.method == "POST" and form.is_valid():
+        values = {k: v for k, v in form.cleaned_data.items() if not (k == "id_number" and not v)}
+        try:
+            resident_update(actor=actor, resident=resident, **values)
+        except ValidationError as exc:
+            existing = apply_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("registry:resident_detail", resident_id=resident.pk)
+    return render(
+        request,
+        "registry/resident_form.html",
+        {"form": form, "resident": resident, "title": _("Edit resident"), "existing": existing},
+    )
+
+
+@actor_view
+def resident_status(request: HttpRequest, actor: Actor, resident_id: int) -> HttpResponse:
+    resident = resident_get(actor=actor, pk=resident_id)
+    if not actor.can(Capability.MANAGE_REGISTER, resident.household.room):
+        raise PermissionDenied
+    form = StatusForm(
+        request.POST or None,
+        initial={
+            "status": resident.status,
+            "away_reason": resident.away_reason,
+            "expected_return": resident.expected_return,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            resident_set_status(actor=actor, resident=resident, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("registry:resident_detail", resident_id=resident.pk)
+    return render(
+        request, "registry/resident_form.html", {"form": form, "resident": resident, "title": _("Change status")}
+    )
