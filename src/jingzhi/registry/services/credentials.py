@@ -39,7 +39,7 @@ def credential_issue(
             )
     except IntegrityError:
         raise ValidationError(
-            {"reference": _("This credential is already issued to someone.")}, code="duplicate"
+            {"reference": ValidationError(_("This credential is already issued to someone."), code="duplicate")}
         ) from None
     return credential
 
