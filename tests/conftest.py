@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 from django.test import Client
@@ -18,11 +18,15 @@ class World:
     a: f.Community
     b: f.Community
     users: dict[str, User]
+    clients: dict[str, Client] = field(default_factory=dict)
 
     def client(self, key: str) -> Client:
-        client = Client()
-        client.force_login(self.users[key])
-        return client
+        """A logged-in client for the persona; the same one (and session) within a test."""
+        if key not in self.clients:
+            client = Client()
+            client.force_login(self.users[key])
+            self.clients[key] = client
+        return self.clients[key]
 
 
 @pytest.fixture

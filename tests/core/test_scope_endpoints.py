@@ -97,17 +97,32 @@ def _correction(community: f.Community) -> int:
     return request.pk
 
 
-FILLERS: dict[str, Callable[[World], list[int]]] = {
+def _import_token(world: World, community: f.Community, persona: str) -> str:
+    """Upload a small file as ``persona`` (of that community) and return its import token."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = "姓名,身份证号,与户主关系,地址\n王一,11010519491231002X,户主,乙家园3幢2单元501室\n".encode()
+    response = world.client(persona).post(
+        "/register/import/",
+        {"community": community.community.pk, "file": SimpleUploadedFile("x.csv", data, content_type="text/csv")},
+    )
+    assert response.status_code == 302, response.content[:300]
+    return str(response["Location"]).rstrip("/").split("/")[-1]
+
+
+FILLERS: dict[str, Callable[[World], list[Any]]] = {
     "place_id": lambda w: [p.pk for p in w.b.places],
     "resident_id": lambda w: [w.b.resident.pk],
     "household_id": lambda w: [w.b.household.pk],
     "correction_id": lambda w: [_correction(w.b)],
+    "token": lambda w: [_import_token(w, w.b, "community_secretary_b")],
 }
-OWN: dict[str, Callable[[World], int]] = {
+OWN: dict[str, Callable[[World], Any]] = {
     "place_id": lambda w: w.a.building.pk,
     "resident_id": lambda w: w.a.resident.pk,
     "household_id": lambda w: w.a.household.pk,
     "correction_id": lambda w: _correction(w.a),
+    "token": lambda w: _import_token(w, w.a, "community_secretary_a"),
 }
 
 #: Where a route needs a particular kind of place for the positive control.
@@ -173,7 +188,7 @@ SCOPED_PERSONAS = [
 DENIED = {401, 403, 404}
 
 
-def _fill(route: str, params: list[str], world: World, values: dict[str, int]) -> str:
+def _fill(route: str, params: list[str], world: World, values: dict[str, Any]) -> str:
     url = "/" + route
     for param in params:
         url = re.sub(rf"<(?:\w+:)?{param}>", str(values[param]), url)
@@ -181,10 +196,10 @@ def _fill(route: str, params: list[str], world: World, values: dict[str, int]) -
     return url
 
 
-def _combinations(params: list[str], world: World) -> list[dict[str, int]]:
+def _combinations(params: list[str], world: World) -> list[dict[str, Any]]:
     missing = [p for p in params if p not in FILLERS]
     assert not missing, f"no filler for path parameter(s) {missing}: add one to FILLERS in {__file__}"
-    combos: list[dict[str, int]] = [{}]
+    combos: list[dict[str, Any]] = [{}]
     for param in params:
         combos = [{**c, param: v} for c in combos for v in FILLERS[param](world)]
     return combos
@@ -275,7 +290,7 @@ def test_admin_site_is_for_platform_administrators_only(world: World) -> None:
 
 
 def _mirror(world: World) -> World:
-    return World(sub=world.sub, a=world.b, b=world.a, users=world.users)
+    return World(sub=world.sub, a=world.b, b=world.a, users=world.users, clients=world.clients)
 
 
 def _api_call(client: Any, method: str, url: str, body: dict[str, Any] | None) -> Any:

@@ -18,8 +18,19 @@ class RegistryConfig(AppConfig):
         attention.register(register_attention)
         panels.register(room_households)
         register_nav(_("Residents"), "registry:residents", Capability.VIEW_REGISTER)
+        register_nav(_("Import"), "registry:import_start", _can_import)
         register_nav(_("Corrections"), "registry:corrections", Capability.MANAGE_REGISTER)
         register_nav(_("My household"), "registry:my_household", _has_own_record)
+
+
+def _can_import(actor: object) -> bool:
+    """Imports go into a whole community: only those who manage the register at that level."""
+    from jingzhi.core.choices import Capability, PlaceKind
+
+    places = actor.places_for(Capability.MANAGE_REGISTER)  # type: ignore[attr-defined]
+    return bool(getattr(actor, "is_platform_admin", False)) or any(
+        p.kind in (PlaceKind.SUBDISTRICT, PlaceKind.COMMUNITY) for p in places
+    )
 
 
 def _has_own_record(actor: object) -> bool:

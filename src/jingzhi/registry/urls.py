@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jingzhi.registry.views import corrections, households, residents, selfservice
+from jingzhi.registry.views import corrections, households, imports, residents, selfservice
 
 app_name = "registry"
 
@@ -14,6 +14,9 @@ urlpatterns = [
     path("households/<int:household_id>/", households.household_detail, name="household_detail"),
     path("households/<int:household_id>/members/new/", households.member_add, name="member_add"),
     path("rooms/<int:place_id>/households/new/", households.household_create_view, name="household_create"),
+    path("import/", imports.import_start, name="import_start"),
+    path("import/<str:token>/", imports.import_check, name="import_check"),
+    path("import/<str:token>/report.xlsx", imports.import_report, name="import_report"),
     path("corrections/", corrections.corrections_index, name="corrections"),
     path("corrections/<int:correction_id>/review/", corrections.correction_review_view, name="correction_review"),
     path("me/", selfservice.my_household, name="my_household"),

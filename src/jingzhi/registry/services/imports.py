@@ -1,0 +1,380 @@
+"""Importing residents from the spreadsheets communities keep: dry-run report, all-or-nothing commit.
+
+The parsing layer (:mod:`jingzhi.registry.importing`) checks each row on its own and
+against the other rows; this service checks the rows against the register (identity
+numbers already registered, rooms that do not exist), groups rows into households
+(a 户主 row starts a household; the rows after it at the same address join it) and,
+when nothing is wrong and it is not a dry run, writes everything in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jingzhi.core.choices import Capability, PlaceKind
+from jingzhi.core.fields import digest_for
+from jingzhi.core.masking import mask_name
+from jingzhi.core.models import AuditEntry, Place
+from jingzhi.core.scope import Actor
+from jingzhi.core.services.audit import audit_log
+from jingzhi.registry.choices import Relationship, ResidenceType, ResidentStatus, TagCode
+from jingzhi.registry.importing import (
+    FileValidator,
+    HeaderMap,
+    ParsedAddress,
+    Problem,
+    RowRecord,
+    map_headers,
+    open_table,
+    summary_json,
+)
+from jingzhi.registry.models import Household, Resident, ResidentTag, Tag
+
+BATCH = 2000
+RoomKey = tuple[str, str, str, str]  # estate name, building code, unit code, room code
+
+
+@dataclass
+class ImportResult:
+    """What an import found and (unless a dry run or a problem stopped it) wrote."""
+
+    rows: int = 0
+    valid: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    committed: bool = False
+    households: int = 0
+    residents: int = 0
+    places: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        return summary_json(self.rows, self.valid, self.problems)
+
+
+@dataclass
+class _Group:
+    """Rows that become (or join) one household."""
+
+    room: RoomKey
+    records: list[RowRecord]
+    existing: Household | None = None
+
+
+def _key(address: ParsedAddress) -> RoomKey:
+    return (address.estate, address.building, address.unit or "1", address.room)
+
+
+def _rooms_of(community: Place) -> dict[RoomKey, Place]:
+    rooms = Place.objects.filter(community=community, kind=PlaceKind.ROOM).select_related("estate", "building", "unit")
+    return {
+        (r.estate.name, r.building.code, r.unit.code, r.code): r for r in rooms if r.estate and r.building and r.unit
+    }
+
+
+def import_residents(
+    *,
+    actor: Actor,
+    source: str | IO[bytes] | Any,
+    community: Place,
+    create_places: bool = False,
+    dry_run: bool = True,
+    filename: str = "",
+    today: dt.date | None = None,
+) -> ImportResult:
+    """Check a spreadsheet against the register; commit it whole when asked and nothing is wrong."""
+    if community.kind != PlaceKind.COMMUNITY:
+        raise PermissionDenied(_("Imports go into a community."))
+    if not actor.can(Capability.MANAGE_REGISTER, community):
+        raise PermissionDenied(_("You may not change the register here."))
+    today = today or timezone.localdate()
+    estates = {e.name: e for e in Place.objects.filter(community=community, kind=PlaceKind.ESTATE)}
+    result = ImportResult()
+    with open_table(source) as table:
+        headers = map_headers(table.headers, row=table.header_row)
+        validator = FileValidator(headers, today=today, known_estates=sorted(estates))
+        records = list(validator.validate(table.rows()))
+    result.rows, result.valid = validator.rows, validator.valid
+    problems = list(validator.problems)
+    if validator.blocked:
+        result.problems = problems
+        return result
+
+    rooms = _rooms_of(community)
+    problems += _register_duplicates(records, headers, actor)
+    missing = {_key(r.address) for r in records} - set(rooms)
+    if missing and not create_places:
+        column, letter = _address_column(headers)
+        for record in records:
+            if _key(record.address) in missing:
+                problems.append(
+                    Problem(
+                        row=record.row,
+                        column=column,
+                        letter=letter,
+                        code="unknown_place",
+                        message=_("No such room in this community: %(address)s (import with --create-places to add it)")
+                        % {"address": _describe(record.address)},
+                    )
+                )
+    bad_rows = {p.row for p in problems}
+    groups, group_problems = _households(records, rooms, headers, bad_rows)
+    problems += group_problems
+    problems.sort(key=lambda p: (p.row, p.letter, p.code))
+    result.problems = problems
+    # A row is valid when nothing at all is reported on it (header problems sit on the header row).
+    result.valid = result.rows - len({p.row for p in problems if p.row > headers.row})
+    if problems or dry_run:
+        return result
+
+    with transaction.atomic():
+        if missing:
+            result.places = _create_places(actor, community, estates, rooms, missing)
+        result.households, result.residents = _write(actor, groups, rooms, today)
+        audit_log(
+            actor=actor,
+            action="resident.import",
+            obj=community,
+            place=community,
+            changes={
+                "file": filename[:100],
+                "rows": result.rows,
+                "households": result.households,
+                "residents": result.residents,
+                "places": result.places,
+            },
+        )
+    result.committed = True
+    return result
+
+
+def _describe(address: ParsedAddress) -> str:
+    unit = f"{address.unit}单元" if address.unit else ""
+    return f"{address.estate}{address.building}幢{unit}{address.room}室"
+
+
+def _address_column(headers: HeaderMap) -> tuple[str, str]:
+    for name in ("address", "room", "estate"):
+        if name in headers.columns:
+            return headers.locate(name)
+    return headers.locate("address")
+
+
+def _register_duplicates(records: list[RowRecord], headers: HeaderMap, actor: Actor) -> list[Problem]:
+    column, letter = headers.locate("id_number")
+    by_digest = {digest_for(Resident, "id_number", r.id_number): r for r in records}
+    problems: list[Problem] = []
+    digests = list(by_digest)
+    for i in range(0, len(digests), BATCH):
+        found = Resident.objects.filter(id_number_digest__in=digests[i : i + BATCH]).select_related("household__room")
+        for existing in found:
+            record = by_digest[existing.id_number_digest]
+            if actor.can(Capability.VIEW_REGISTER, existing.household.room):
+                message = _("Already registered as resident #%(pk)s (%(name)s).") % {
+                    "pk": existing.pk,
+                    "name": mask_name(existing.name),
+                }
+            else:
+                message = _("Already registered in another community; ask the sub-district to move the person.")
+            problems.append(
+                Problem(row=record.row, column=column, letter=letter, code="duplicate_in_register", message=message)
+            )
+    return problems
+
+
+def _households(
+    records: list[RowRecord], rooms: dict[RoomKey, Place], headers: HeaderMap, bad_rows: set[int]
+) -> tuple[list[_Group], list[Problem]]:
+    """A head row opens a household at its room; other rows join the open household of their room,
+    or the room's current household in the register; otherwise they have no head — unless a row
+    with problems came just before (it may be the head), which is reported already."""
+    column, letter = headers.locate("relationship")
+    open_groups: dict[RoomKey, _Group] = {}
+    groups: list[_Group] = []
+    problems: list[Problem] = []
+    current = _current_households([rooms[k] for k in {_key(r.address) for r in records} if k in rooms])
+    previous = 0
+    for record in records:
+        key = _key(record.address)
+        after_bad_row = any(previous < row < record.row for row in bad_rows)
+        previous = record.row
+        if record.relationship == Relationship.HEAD:
+            opened = _Group(room=key, records=[record])
+            open_groups[key] = opened
+            groups.append(opened)
+            continue
+        group = open_groups.get(key)
+        if group is None:
+            room = rooms.get(key)
+            existing = current.get(room.pk) if room is not None else None
+            if existing is None:
+                if after_bad_row:
+                    open_groups[key] = _Group(room=key, records=[])  # its head row is already reported
+                    continue
+                problems.append(
+                    Problem(
+                        row=record.row,
+                        column=column,
+                        letter=letter,
+                        code="no_head",
+                        message=_(
+                            "No head of household (户主) before this row at the same address, and no household lives there yet."
+                        ),
+                    )
+                )
+                continue
+            group = _Group(room=key, records=[], existing=existing)
+            open_groups[key] = group
+            groups.append(group)
+        group.records.append(record)
+    return groups, problems
+
+
+def _current_households(rooms: Iterable[Place]) -> dict[int, Household]:
+    ids = [r.pk for r in rooms]
+    out: dict[int, Household] = {}
+    for i in range(0, len(ids), BATCH):
+        for household in Household.objects.filter(room_id__in=ids[i : i + BATCH], moved_out__isnull=True).order_by(
+            "-moved_in"
+        ):
+            out.setdefault(household.room_id, household)
+    return out
+
+
+def _create_places(
+    actor: Actor, community: Place, estates: dict[str, Place], rooms: dict[RoomKey, Place], missing: set[RoomKey]
+) -> int:
+    """Create the estates, buildings, units and rooms the file names (estates go to the first grid)."""
+    created = 0
+    grid = Place.objects.filter(parent=community, kind=PlaceKind.GRID).order_by("code").first()
+    if grid is None:
+        grid = Place(kind=PlaceKind.GRID, parent=community, code="G00", name="未分配网格")
+        grid.save()
+        created += 1
+    cache: dict[tuple[int, str], Place] = {}
+
+    def child(parent: Place, kind: str, code: str, name: str, **extra: Any) -> Place:
+        nonlocal created
+        key = (parent.pk, code)
+        if key not in cache:
+            found = Place.objects.filter(parent=parent, code=code).first()
+            if found is None:
+                found = Place(kind=kind, parent=parent, code=code, name=name, **extra)
+                found.save()
+                created += 1
+            cache[key] = found
+        return cache[key]
+
+    for estate_name, building, unit, room in sorted(missing):
+        estate = estates.get(estate_name)
+        if estate is None:
+            code = f"E{Place.objects.filter(parent=grid).count() + 1:02d}"
+            while Place.objects.filter(parent=grid, code=code).exists():
+                code = code + "X"
+            estate = Place(kind=PlaceKind.ESTATE, parent=grid, code=code, name=estate_name)
+            estate.save()
+            estates[estate_name] = estate
+            created += 1
+        b = child(estate, PlaceKind.BUILDING, building, f"{building}幢")
+        u = child(b, PlaceKind.UNIT, unit, f"{unit}单元")
+        floor = _floor(room)
+        r = child(u, PlaceKind.ROOM, room, room, floor=floor, room_number=room)
+        rooms[(estate_name, building, unit, room)] = r
+    audit_log(actor=actor, action="place.import_create", obj=community, place=community, changes={"created": created})
+    return created
+
+
+def _floor(room: str) -> int | None:
+    digits = "".join(ch for ch in room if ch.isdigit())
+    if len(digits) >= 3:
+        return int(digits[:-2]) or None
+    return None
+
+
+def _write(actor: Actor, groups: list[_Group], rooms: dict[RoomKey, Place], today: dt.date) -> tuple[int, int]:
+    new_households = [g for g in groups if g.existing is None]
+    household_objs = [
+        Household(room=rooms[g.room], moved_in=min((r.moved_in for r in g.records if r.moved_in), default=today))
+        for g in new_households
+    ]
+    for i in range(0, len(household_objs), BATCH):
+        Household.objects.bulk_create(household_objs[i : i + BATCH])
+    for group, household in zip(new_households, household_objs, strict=True):
+        group.existing = household
+    tags = {t.code: t for t in Tag.objects.all()}
+    count = 0
+    pending: list[tuple[Resident, RowRecord]] = []
+    for group in groups:
+        assert group.existing is not None
+        for record in group.records:
+            pending.append(
+                (
+                    Resident(
+                        household=group.existing,
+                        name=record.name,
+                        gender=record.gender,
+                        birth_date=record.birth_date,
+                        id_number=record.id_number,
+                        phone=record.phone,
+                        ethnicity=record.ethnicity or "汉族",
+                        residence_type=record.residence_type or ResidenceType.REGISTERED,
+                        relationship=record.relationship or Relationship.OTHER,
+                        status=_status(record),
+                        moved_in=record.moved_in or today,
+                    ),
+                    record,
+                )
+            )
+            if len(pending) >= BATCH:
+                count += _flush(actor, pending, tags)
+                pending = []
+    if pending:
+        count += _flush(actor, pending, tags)
+    return len(household_objs), count
+
+
+def _status(record: RowRecord) -> str:
+    # An "away" row needs a reason the sheet does not carry; it is imported as present.
+    if record.status in (ResidentStatus.MOVED_OUT, ResidentStatus.DECEASED):
+        return record.status
+    return ResidentStatus.PRESENT
+
+
+def _flush(actor: Actor, pending: list[tuple[Resident, RowRecord]], tags: dict[str, Tag]) -> int:
+    residents = [p[0] for p in pending]
+    Resident.objects.bulk_create(residents)
+    links = [
+        ResidentTag(
+            resident=resident,
+            tag=tags[code],
+            grade=record.disability_grade if code == TagCode.DISABLED else None,
+        )
+        for resident, record in pending
+        for code in record.tags
+        if code in tags
+    ]
+    ResidentTag.objects.bulk_create(links)
+    # One history entry per person, so each resident's timeline starts with the import.
+    user = actor.user
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                actor=user,
+                actor_name=user.get_username() if user else "system",
+                action="resident.create",
+                object_type="registry.resident",
+                object_id=str(r.pk),
+                object_repr=mask_name(r.name),
+                place_id=r.household.room_id,
+                changes={"source": "import", "row": rec.row},
+            )
+            for r, rec in pending
+        ]
+    )
+    return len(residents)
