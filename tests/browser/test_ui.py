@@ -56,7 +56,7 @@ def test_live_search_filters_without_reloading(page: Any, world: World) -> None:
     page.goto(page.base_url + "/register/residents/")
     assert page.locator("table.residents tbody tr").count() == 2
     page.evaluate("window.__marker = 1")
-    page.fill("input[name=q]", "小明")
+    page.fill("input[name=q]", "王小")
     page.wait_for_function("document.querySelectorAll('table.residents tbody tr').length === 1")
     assert "王小明" in page.locator("table.residents").inner_text()
     assert page.evaluate("window.__marker") == 1  # same document: HTMX swapped the rows

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from jingzhi.core import idnumber
 from jingzhi.core.choices import PlaceKind, Role
 from jingzhi.core.models import Place, RoleAssignment, User
 from jingzhi.core.services.audit import audit_log
+from jingzhi.core.services.places import places_bulk_insert
 from jingzhi.demo import names
 from jingzhi.registry.choices import (
     Gender,
@@ -222,18 +222,6 @@ def _bulk(objs: list[Any], model: Any) -> None:
         model.objects.bulk_create(objs[i : i + BATCH], batch_size=BATCH)
 
 
-def _create_level(objs: list[Place]) -> None:
-    """Insert places of one level, then point their own ancestor column at themselves."""
-    for obj in objs:
-        obj.fill_ancestors()
-    _bulk(objs, Place)
-    kind = objs[0].kind if objs else None
-    if kind and kind != PlaceKind.ROOM:
-        Place.objects.filter(kind=kind, **{f"{kind}__isnull": True}).update(**{f"{kind}_id": F("pk")})
-        for obj in objs:
-            setattr(obj, f"{kind}_id", obj.pk)
-
-
 def generate(*, residents: int, seed: int, today: dt.date | None = None, communities: int | None = None) -> Summary:
     """Create the demo sub-district in one transaction and return its summary."""
     if residents < 1:
@@ -263,7 +251,7 @@ def generate(*, residents: int, seed: int, today: dt.date | None = None, communi
             )
             for i in range(n_communities)
         ]
-        _create_level(comms)
+        places_bulk_insert(comms)
 
         # Plan grids and estates per community from the rooms its households need.
         grids: list[Place] = []
@@ -274,7 +262,7 @@ def generate(*, residents: int, seed: int, today: dt.date | None = None, communi
             for g in range(n_grids):
                 grids.append(Place(kind=PlaceKind.GRID, parent=comm, code=f"G{g + 1:02d}", name=f"第{g + 1}网格"))
                 grid_rooms.append(math.ceil(rooms_needed / n_grids))
-        _create_level(grids)
+        places_bulk_insert(grids)
 
         estates: list[Place] = []
         estate_buildings: list[list[_Building]] = []
@@ -289,7 +277,7 @@ def generate(*, residents: int, seed: int, today: dt.date | None = None, communi
                 name = _estate_name(rng, grid, estate_names_used)
                 estates.append(Place(kind=PlaceKind.ESTATE, parent=grid, code=f"E{e + 1:02d}", name=name))
                 estate_buildings.append(plan)
-        _create_level(estates)
+        places_bulk_insert(estates)
 
         buildings: list[Place] = []
         building_plans: list[_Building] = []
@@ -306,7 +294,7 @@ def generate(*, residents: int, seed: int, today: dt.date | None = None, communi
                     )
                 )
                 building_plans.append(spec)
-        _create_level(buildings)
+        places_bulk_insert(buildings)
 
         units: list[Place] = []
         unit_plans: list[_Building] = []
@@ -314,7 +302,7 @@ def generate(*, residents: int, seed: int, today: dt.date | None = None, communi
             for u in range(spec.units):
                 units.append(Place(kind=PlaceKind.UNIT, parent=building, code=str(u + 1), name=f"{u + 1}单元"))
                 unit_plans.append(spec)
-        _create_level(units)
+        places_bulk_insert(units)
 
         rooms: list[Place] = []
         for unit, spec in zip(units, unit_plans, strict=True):
@@ -326,7 +314,7 @@ def generate(*, residents: int, seed: int, today: dt.date | None = None, communi
                             kind=PlaceKind.ROOM, parent=unit, code=number, name=number, floor=floor, room_number=number
                         )
                     )
-        _create_level(rooms)
+        places_bulk_insert(rooms)
 
         summary.counts = {
             "communities": len(comms),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from jingzhi.core.choices import Capability, PlaceKind, child_kind
@@ -144,6 +145,25 @@ def building_rooms_bulk_create(
             changes={"floors": floors, "units": units, "rooms_per_floor": rooms_per_floor, "created": len(created)},
         )
     return created
+
+
+def places_bulk_insert(objs: list[Place], *, batch: int = 2000) -> None:
+    """Insert places of one level at once (demo data, imports): ancestors filled, own column set.
+
+    No validation or audit: callers validate and write one audit entry for the whole batch.
+    """
+    if not objs:
+        return
+    kind = objs[0].kind
+    assert all(o.kind == kind for o in objs), "one level at a time"
+    for obj in objs:
+        obj.fill_ancestors()
+    for i in range(0, len(objs), batch):
+        Place.objects.bulk_create(objs[i : i + batch])
+    if kind != PlaceKind.ROOM:
+        Place.objects.filter(kind=kind, **{f"{kind}__isnull": True}).update(**{f"{kind}_id": F("pk")})
+        for obj in objs:
+            setattr(obj, f"{kind}_id", obj.pk)
 
 
 def allowed_child_kind(place: Place) -> str | None:

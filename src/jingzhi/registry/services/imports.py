@@ -25,6 +25,7 @@ from jingzhi.core.masking import mask_name
 from jingzhi.core.models import AuditEntry, Place
 from jingzhi.core.scope import Actor
 from jingzhi.core.services.audit import audit_log
+from jingzhi.core.services.places import places_bulk_insert
 from jingzhi.registry.choices import Relationship, ResidenceType, ResidentStatus, TagCode
 from jingzhi.registry.importing import (
     FileValidator,
@@ -250,44 +251,63 @@ def _current_households(rooms: Iterable[Place]) -> dict[int, Household]:
 def _create_places(
     actor: Actor, community: Place, estates: dict[str, Place], rooms: dict[RoomKey, Place], missing: set[RoomKey]
 ) -> int:
-    """Create the estates, buildings, units and rooms the file names (estates go to the first grid)."""
+    """Create the estates, buildings, units and rooms the file names, level by level in bulk.
+
+    New estates go to the community's first grid (staff move them to the right grid later).
+    """
     created = 0
     grid = Place.objects.filter(parent=community, kind=PlaceKind.GRID).order_by("code").first()
     if grid is None:
         grid = Place(kind=PlaceKind.GRID, parent=community, code="G00", name="未分配网格")
-        grid.save()
+        places_bulk_insert([grid])
         created += 1
-    cache: dict[tuple[int, str], Place] = {}
+    taken = set(Place.objects.filter(parent=grid).values_list("code", flat=True))
+    new_estates = []
+    for name in sorted({key[0] for key in missing} - set(estates)):
+        number = len(taken) + 1
+        while f"E{number:02d}" in taken:
+            number += 1
+        taken.add(f"E{number:02d}")
+        estate = Place(kind=PlaceKind.ESTATE, parent=grid, code=f"E{number:02d}", name=name)
+        estates[name] = estate
+        new_estates.append(estate)
+    places_bulk_insert(new_estates)
 
-    def child(parent: Place, kind: str, code: str, name: str, **extra: Any) -> Place:
+    def level(
+        parents: dict[tuple[str, ...], Place], wanted: set[tuple[str, ...]], kind: str
+    ) -> dict[tuple[str, ...], Place]:
+        """Existing children of ``parents`` for each wanted key, creating the missing ones."""
         nonlocal created
-        key = (parent.pk, code)
-        if key not in cache:
-            found = Place.objects.filter(parent=parent, code=code).first()
-            if found is None:
-                found = Place(kind=kind, parent=parent, code=code, name=name, **extra)
-                found.save()
-                created += 1
-            cache[key] = found
-        return cache[key]
+        found: dict[tuple[str, ...], Place] = {}
+        by_parent = {p.pk: k for k, p in parents.items()}
+        for child in Place.objects.filter(parent_id__in=list(by_parent), kind=kind):
+            assert child.parent_id is not None
+            found[(*by_parent[child.parent_id], child.code)] = child
+        new = [_new_place(kind, parents[key[:-1]], key[-1]) for key in sorted(wanted - set(found))]
+        places_bulk_insert(new)
+        found.update({(*by_parent[p.parent_id], p.code): p for p in new})  # type: ignore[index]
+        created += len(new)
+        return found
 
-    for estate_name, building, unit, room in sorted(missing):
-        estate = estates.get(estate_name)
-        if estate is None:
-            code = f"E{Place.objects.filter(parent=grid).count() + 1:02d}"
-            while Place.objects.filter(parent=grid, code=code).exists():
-                code = code + "X"
-            estate = Place(kind=PlaceKind.ESTATE, parent=grid, code=code, name=estate_name)
-            estate.save()
-            estates[estate_name] = estate
-            created += 1
-        b = child(estate, PlaceKind.BUILDING, building, f"{building}幢")
-        u = child(b, PlaceKind.UNIT, unit, f"{unit}单元")
-        floor = _floor(room)
-        r = child(u, PlaceKind.ROOM, room, room, floor=floor, room_number=room)
-        rooms[(estate_name, building, unit, room)] = r
-    audit_log(actor=actor, action="place.import_create", obj=community, place=community, changes={"created": created})
+    estate_map: dict[tuple[str, ...], Place] = {(name,): estates[name] for name in {key[0] for key in missing}}
+    buildings = level(estate_map, {key[:2] for key in missing}, PlaceKind.BUILDING)
+    units = level(buildings, {key[:3] for key in missing}, PlaceKind.UNIT)
+    new_rooms = level(units, set(missing), PlaceKind.ROOM)
+    for key in missing:
+        rooms[key] = new_rooms[key]
+    created += len(new_estates)
+    audit_log(
+        actor=actor, action="place.import_create", obj=community, place=community, changes={"rooms": len(missing)}
+    )
     return created
+
+
+def _new_place(kind: str, parent: Place, code: str) -> Place:
+    if kind == PlaceKind.BUILDING:
+        return Place(kind=kind, parent=parent, code=code, name=f"{code}幢")
+    if kind == PlaceKind.UNIT:
+        return Place(kind=kind, parent=parent, code=code, name=f"{code}单元")
+    return Place(kind=kind, parent=parent, code=code, name=code, floor=_floor(code), room_number=code)
 
 
 def _floor(room: str) -> int | None:
