@@ -35,7 +35,8 @@ def residents_export(*, actor: Actor, residents: QuerySet[Resident], fmt: str, r
     if reveal and not all(actor.can(Capability.REVEAL_PII, r.household.room) for r in rows):
         raise PermissionDenied(_("You may not export unmasked personal information for these residents."))
     headers = [str(label) for _key, label in COLUMNS]
-    data = [[resident_row(r, reveal=reveal)[key] for key, _label in COLUMNS] for r in rows]
+    keys = [key for key, _label in COLUMNS]
+    data = [[row[key] for key in keys] for row in (resident_row(r, reveal=reveal) for r in rows)]
     audit_log(
         actor=actor,
         action="resident.export_revealed" if reveal else "resident.export",
