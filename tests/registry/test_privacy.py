@@ -97,11 +97,16 @@ def test_resident_sees_only_their_own_household(world: World) -> None:
     from jingzhi.registry.models import Household
 
     neighbour = f.resident(Household.objects.create(room=neighbour_room), "李邻居")
+    former = f.resident(
+        Household.objects.create(room=world.a.room, moved_out=world.a.household.created_at.date()), "前住户"
+    )
     client = world.client("resident_a")
-    ids = {r["id"] for r in client.get("/api/v1/residents").json()["items"]}
-    assert ids == {world.a.resident.pk}
+    assert client.get("/api/v1/residents").json()["count"] == 0  # residents do not browse the register
+    members = {r["id"] for r in client.get("/api/v1/me/household").json()["members"]}
+    assert members == {world.a.resident.pk}  # not the neighbour, not the room's former household
     assert client.get(f"/api/v1/residents/{neighbour.pk}").status_code == 404
-    assert Resident.objects.count() == 3
+    assert client.get(f"/api/v1/residents/{former.pk}").status_code == 404
+    assert Resident.objects.count() == 4
 
 
 def test_home_lists_attention_items_for_the_scope(world: World) -> None:

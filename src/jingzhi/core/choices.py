@@ -74,7 +74,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.GRID_WORKER: frozenset({Capability.VIEW_PLACES, Capability.VIEW_REGISTER, Capability.MANAGE_REGISTER}),
     Role.VOLUNTEER: frozenset(),
     Role.PROPERTY_MANAGER: frozenset({Capability.VIEW_PLACES}),
-    Role.RESIDENT: frozenset({Capability.VIEW_REGISTER}),
+    # Residents reach their own household through their linked record (self-service), not the register.
+    Role.RESIDENT: frozenset(),
     Role.AUDITOR: frozenset({Capability.VIEW_PLACES, Capability.VIEW_REGISTER, Capability.VIEW_AUDIT}),
 }
 

@@ -11,6 +11,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from jingzhi.core.scope import Actor
 from jingzhi.core.selectors import place_get
 from jingzhi.registry.choices import Tenure
+from jingzhi.registry.models import Household
 from jingzhi.registry.presenters import address_of, resident_row
 from jingzhi.registry.schemas import (
     CorrectionIn,
@@ -82,7 +83,10 @@ def residents_reveal(request: HttpRequest, resident_id: int, data: RevealIn) -> 
 @router.get("/households/{household_id}", response=HouseholdOut)
 def households_detail(request: HttpRequest, household_id: int) -> dict[str, Any]:
     actor = Actor.from_request(request)
-    household = household_get(actor=actor, pk=household_id)
+    return _household_payload(household_get(actor=actor, pk=household_id))
+
+
+def _household_payload(household: Household) -> dict[str, Any]:
     members = household.members.select_related(*ADDRESS_RELATED).order_by("id")
     return {
         "id": household.pk,
@@ -98,7 +102,7 @@ def households_create(request: HttpRequest, data: HouseholdIn) -> Status:
     actor = Actor.from_request(request)
     room = place_get(actor=actor, pk=data.room_id)
     household = household_create(actor=actor, room=room, tenure=data.tenure, head=data.head.dict())
-    return Status(201, households_detail(request, household.pk))
+    return Status(201, _household_payload(household))
 
 
 @router.post("/households/{household_id}/members", response={201: ResidentOut})
@@ -128,7 +132,8 @@ def me_household(request: HttpRequest) -> dict[str, Any]:
     me = getattr(actor.user, "resident", None)
     if me is None:
         raise Http404
-    return households_detail(request, me.household_id)
+    # The linked record is the authorisation: a resident sees their own household, nothing else.
+    return _household_payload(me.household)
 
 
 @router.post("/me/corrections", response={201: CorrectionOut})
