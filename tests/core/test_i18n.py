@@ -73,3 +73,11 @@ def test_default_language_is_chinese_and_english_is_switchable() -> None:
         from jingzhi.core.choices import Role
 
         assert str(Role.GRID_WORKER.label) == "网格员"
+
+
+@pytest.mark.django_db
+def test_an_english_browser_still_gets_chinese_until_english_is_chosen() -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "登录" in client.get("/login/").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
+    assert "Log in" in client.get("/login/").content.decode()
