@@ -10,7 +10,7 @@ from jingzhi.core import idnumber
 from jingzhi.core.choices import PlaceKind, Role
 from jingzhi.core.models import Place, RoleAssignment, User
 from jingzhi.registry.choices import Gender, Relationship
-from jingzhi.registry.models import Household, Resident
+from jingzhi.registry.models import Household, Resident, households_recount
 
 _seq = itertools.count(1)
 PASSWORD = "correct-horse-battery-9"
@@ -43,7 +43,7 @@ def resident(
     region: str = "320505",
 ) -> Resident:
     seq = next(_seq) % 500 * 2 + (1 if male else 0)
-    return Resident.objects.create(
+    person = Resident.objects.create(
         household=household,
         name=name,
         gender=Gender.MALE if male else Gender.FEMALE,
@@ -52,6 +52,8 @@ def resident(
         phone=phone,
         relationship=relationship,
     )
+    households_recount([household.pk])  # what the services keep up to date
+    return person
 
 
 @dataclass

@@ -28,8 +28,9 @@ def test_child_kind_must_follow_the_tree(world: World) -> None:
 
 def test_codes_are_unique_within_the_parent_only(world: World) -> None:
     system = Actor.system()
-    with pytest.raises(ValidationError, match="same parent"):
+    with pytest.raises(ValidationError) as info:
         place_create(actor=system, kind=PlaceKind.GRID, parent=world.a.community, code="G01", name="dup")
+    assert info.value.error_dict["code"][0].code == "duplicate_code"
     other = place_create(actor=system, kind=PlaceKind.GRID, parent=world.b.community, code="G02", name="ok")
     assert other.pk
 

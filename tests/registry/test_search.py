@@ -102,3 +102,38 @@ def test_search_api_and_page(world: World, people: dict[str, Resident]) -> None:
     assert [r["name"] for r in payload["items"]] == ["张三"]
     assert "张三" in client.get("/register/residents/", {"q": "5678"}).content.decode()
     assert idnumber.is_valid(people["zhang"].id_number)
+
+
+def test_broad_searches_stop_counting_at_the_cap(
+    world: World, people: dict[str, Resident], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jingzhi.core import pagination
+
+    monkeypatch.setattr(pagination, "COUNT_CAP", 2)
+    client = world.client("community_staff_a")
+    payload = client.get("/api/v1/residents", {"q": "3幢2单元501"}).json()
+    assert (payload["count"], payload["count_capped"], len(payload["items"])) == (2, True, 3)
+    page = client.get("/register/residents/", {"q": "3幢2单元501"}).content.decode()
+    assert "2" in page and ("More than" in page or "超过" in page)
+
+
+def test_member_count_follows_the_services(world: World) -> None:
+    from jingzhi.registry.choices import ResidentStatus
+    from jingzhi.registry.services import resident_register, resident_set_status
+
+    staff = Actor.for_user(world.users["community_staff_a"])
+    hh = world.a.household
+    hh.refresh_from_db()
+    assert hh.member_count == 1
+    child = resident_register(
+        actor=staff,
+        household=hh,
+        name="张小",
+        id_number=idnumber.make("320505", dt.date(2015, 1, 1), 11),
+        relationship="child",
+    )
+    hh.refresh_from_db()
+    assert hh.member_count == 2
+    resident_set_status(actor=staff, resident=child, status=ResidentStatus.MOVED_OUT)
+    hh.refresh_from_db()
+    assert hh.member_count == 1

@@ -356,6 +356,7 @@ def generate(*, residents: int, seed: int, today: dt.date | None = None, communi
                     hh_objs.append(
                         Household(
                             room=room,
+                            member_count=len(members),
                             tenure=Tenure.RENTED if rented else Tenure.OWNER,
                             moved_in=today - dt.timedelta(days=rng.randrange(30, 365 * 25)),
                         )

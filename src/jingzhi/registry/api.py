@@ -6,8 +6,9 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from ninja import Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from jingzhi.core.pagination import CappedPagination
 from jingzhi.core.scope import Actor
 from jingzhi.core.selectors import place_get
 from jingzhi.registry.choices import Tenure
@@ -41,27 +42,22 @@ ADDRESS_RELATED = ("household__room__estate", "household__room__building", "hous
 
 
 @router.get("/residents", response=list[ResidentOut])
-@paginate(LimitOffsetPagination)
-def residents_list(request: HttpRequest, q: str = "") -> list[dict[str, Any]]:
+@paginate(CappedPagination)
+def residents_list(request: HttpRequest, q: str = "") -> Any:
+    """Search residents (the same search box as the page); ``count`` stops at 1000 (``count_capped``)."""
     actor = Actor.from_request(request)
     qs = residents_search(actor=actor, text=q).select_related(*ADDRESS_RELATED)
-    return _Rows(qs)  # type: ignore[return-value]
+    return _Rows(qs)
 
 
 class _Rows:
-    """Lazily maps a paginated queryset slice to masked rows."""
+    """A queryset whose slices come out as masked rows (pagination counts ``queryset``)."""
 
-    def __init__(self, qs: Any) -> None:
-        self.qs = qs
-
-    def __len__(self) -> int:
-        return int(self.qs.count())
-
-    def count(self) -> int:
-        return int(self.qs.count())
+    def __init__(self, queryset: Any) -> None:
+        self.queryset = queryset
 
     def __getitem__(self, item: slice) -> list[dict[str, Any]]:
-        return [resident_row(r) for r in self.qs[item]]
+        return [resident_row(r) for r in self.queryset[item]]
 
 
 @router.get("/residents/{resident_id}", response=ResidentOut)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,15 +21,10 @@ def register_attention(actor: Actor) -> list[AttentionItem]:
         return []
     today = timezone.localdate()
     born_before_80 = today.replace(year=today.year - 80)
-    living = (
-        households_visible(actor=actor)
-        .filter(moved_out__isnull=True)
-        .annotate(present=Count("members", filter=Q(members__status=ResidentStatus.PRESENT)))
-    )
+    living = households_visible(actor=actor).filter(moved_out__isnull=True)
     alone_80 = (
         residents_visible(actor=actor)
-        .filter(status=ResidentStatus.PRESENT, birth_date__lte=born_before_80)
-        .filter(household__in=living.filter(present=1).values("pk"))
+        .filter(status=ResidentStatus.PRESENT, birth_date__lte=born_before_80, household__member_count=1)
         .count()
     )
     no_head = living.exclude(members__relationship="head").count()

@@ -52,6 +52,9 @@ class Household(models.Model):
         limit_choices_to={"kind": PlaceKind.ROOM},
     )
     tenure = models.CharField(_("tenure"), max_length=16, choices=Tenure.choices, default=Tenure.OWNER)
+    #: Members present or away (not moved out or deceased); kept by the services, so that
+    #: "living alone" is an indexed lookup rather than a count over every household.
+    member_count = models.PositiveSmallIntegerField(_("members"), default=0, editable=False)
     moved_in = models.DateField(_("moved in"), null=True, blank=True)
     moved_out = models.DateField(_("moved out"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -60,10 +63,21 @@ class Household(models.Model):
     class Meta:
         verbose_name = _("household")
         verbose_name_plural = _("households")
-        indexes = [models.Index(fields=["room", "moved_out"], name="household_room_current")]
+        indexes = [
+            models.Index(fields=["room", "moved_out"], name="household_room_current"),
+            models.Index(fields=["member_count"], name="household_member_count"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.room} #{self.pk}"
+
+
+def households_recount(ids: set[int] | list[int]) -> None:
+    """Recompute ``member_count`` of these households from their members."""
+    living = [ResidentStatus.PRESENT, ResidentStatus.AWAY]
+    for pk in ids:
+        count = Resident.objects.filter(household_id=pk, status__in=living).count()
+        Household.objects.filter(pk=pk).update(member_count=count)
 
 
 class Tag(models.Model):

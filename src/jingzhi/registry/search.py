@@ -13,12 +13,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from jingzhi.core.fields import TAIL, digest_for
 from jingzhi.registry.choices import ResidentStatus, TagCode
-from jingzhi.registry.models import Household, Resident, normalise_phone
+from jingzhi.registry.models import Resident, normalise_phone
 
 #: Chinese words staff type for stored tags.
 TAG_WORDS: dict[str, str] = {
@@ -152,8 +152,7 @@ def _derived(qs: QuerySet[Resident], code: str, today: dt.date) -> QuerySet[Resi
         return qs.filter(birth_date__lte=born_before(80), status__in=living)
     if code == "minor":
         return qs.filter(birth_date__gt=born_before(18), status__in=living)
-    alone = Household.objects.annotate(n=Count("members", filter=Q(members__status__in=living))).filter(n=1)
-    qs = qs.filter(household__in=alone.values("pk"), status__in=living)
+    qs = qs.filter(household__member_count=1, status__in=living)
     if code == "living_alone_elderly":
         qs = qs.filter(birth_date__lte=born_before(60))
     return qs

@@ -73,7 +73,10 @@ class Place(models.Model):
                 condition=Q(kind=PlaceKind.ROOM) | Q(floor__isnull=True), name="place_floor_only_on_rooms"
             ),
         ]
-        indexes = [models.Index(fields=["kind", "name"], name="place_kind_name")]
+        indexes = [
+            models.Index(fields=["kind", "name"], name="place_kind_name"),
+            models.Index(fields=["kind", "code"], name="place_kind_code"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -82,7 +82,8 @@ def _check_unique_code(place: Place) -> None:
     if place.pk:
         siblings = siblings.exclude(pk=place.pk)
     if siblings.exists():
-        raise ValidationError({"code": _("Another place under the same parent already uses this code.")})
+        message = _("Another place under the same parent already uses this code.")
+        raise ValidationError({"code": ValidationError(message, code="duplicate_code")})
 
 
 def building_rooms_bulk_create(

@@ -37,7 +37,7 @@ from jingzhi.registry.importing import (
     open_table,
     summary_json,
 )
-from jingzhi.registry.models import Household, Resident, ResidentTag, Tag
+from jingzhi.registry.models import Household, Resident, ResidentTag, Tag, households_recount
 
 BATCH = 2000
 RoomKey = tuple[str, str, str, str]  # estate name, building code, unit code, room code
@@ -59,13 +59,14 @@ class ImportResult:
         return summary_json(self.rows, self.valid, self.problems)
 
 
-@dataclass
+@dataclass(eq=False)
 class _Group:
     """Rows that become (or join) one household."""
 
     room: RoomKey
     records: list[RowRecord]
     existing: Household | None = None
+    created: bool = False  # True once the import created ``existing`` for these rows
 
 
 def _key(address: ParsedAddress) -> RoomKey:
@@ -320,13 +321,17 @@ def _floor(room: str) -> int | None:
 def _write(actor: Actor, groups: list[_Group], rooms: dict[RoomKey, Place], today: dt.date) -> tuple[int, int]:
     new_households = [g for g in groups if g.existing is None]
     household_objs = [
-        Household(room=rooms[g.room], moved_in=min((r.moved_in for r in g.records if r.moved_in), default=today))
+        Household(
+            room=rooms[g.room],
+            moved_in=min((r.moved_in for r in g.records if r.moved_in), default=today),
+            member_count=sum(1 for r in g.records if _status(r) == ResidentStatus.PRESENT),
+        )
         for g in new_households
     ]
     for i in range(0, len(household_objs), BATCH):
         Household.objects.bulk_create(household_objs[i : i + BATCH])
     for group, household in zip(new_households, household_objs, strict=True):
-        group.existing = household
+        group.existing, group.created = household, True
     tags = {t.code: t for t in Tag.objects.all()}
     count = 0
     pending: list[tuple[Resident, RowRecord]] = []
@@ -356,6 +361,7 @@ def _write(actor: Actor, groups: list[_Group], rooms: dict[RoomKey, Place], toda
                 pending = []
     if pending:
         count += _flush(actor, pending, tags)
+    households_recount([g.existing.pk for g in groups if g.existing is not None and not g.created])
     return len(household_objs), count
 
 

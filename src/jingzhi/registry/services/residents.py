@@ -16,7 +16,7 @@ from jingzhi.core.masking import mask_name
 from jingzhi.core.scope import Actor
 from jingzhi.core.services.audit import audit_log, model_changes
 from jingzhi.registry.choices import Gender, Relationship, ResidenceType, ResidentStatus, TagCode
-from jingzhi.registry.models import Household, Resident, ResidentTag, Tag
+from jingzhi.registry.models import Household, Resident, ResidentTag, Tag, households_recount
 from jingzhi.registry.services.common import checked_identity, refuse_duplicate, require, snapshot
 
 REVEALABLE = ("id_number", "phone")
@@ -107,6 +107,7 @@ def resident_register(
         resident.save()
         if tags:
             tags_set(resident=resident, tags=tags)
+        households_recount([household.pk])
         _audit(
             actor,
             "resident.create",
@@ -193,6 +194,7 @@ def resident_set_status(
         resident.save()
         if leaving and not _others_remain(resident.household, resident):
             Household.objects.filter(pk=resident.household_id).update(moved_out=resident.moved_out)
+        households_recount([resident.household_id])
         _audit(actor, "resident.status", resident, model_changes(before, snapshot(resident, AUDITED)))
     return resident
 
@@ -227,6 +229,7 @@ def resident_move(
         resident.save()
         if not old.members.filter(status__in=[ResidentStatus.PRESENT, ResidentStatus.AWAY]).exists():
             Household.objects.filter(pk=old.pk).update(moved_out=resident.moved_in)
+        households_recount([old.pk, to_household.pk])
         changes = model_changes(before, snapshot(resident, AUDITED))
         changes["room"] = {"from": old.room_id, "to": to_household.room_id}
         _audit(actor, "resident.move", resident, changes)

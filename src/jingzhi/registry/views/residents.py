@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -12,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jingzhi.core.choices import Capability
+from jingzhi.core.pagination import CappedPaginator
 from jingzhi.core.scope import Actor
 from jingzhi.core.views.common import actor_view
 from jingzhi.registry.exports import residents_export
@@ -33,7 +33,7 @@ def residents_index(request: HttpRequest, actor: Actor) -> HttpResponse:
     require_register(actor)
     q = request.GET.get("q", "")
     qs = residents_search(actor=actor, text=q).select_related(*ADDRESS_RELATED)
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, 25).get_page(request.GET.get("page"))
     rows = [resident_row(r) for r in page.object_list]
     template = "registry/_resident_rows.html" if request.htmx else "registry/residents.html"  # type: ignore[attr-defined]
     return render(
