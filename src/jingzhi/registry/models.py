@@ -185,6 +185,7 @@ class ResidentTag(models.Model):
         verbose_name = _("resident tag")
         verbose_name_plural = _("resident tags")
         constraints = [models.UniqueConstraint(fields=["resident", "tag"], name="resident_tag_unique")]
+        indexes = [models.Index(fields=["tag", "resident"], name="resident_tag_by_tag")]
 
     def __str__(self) -> str:
         return f"{self.resident_id}:{self.tag}"

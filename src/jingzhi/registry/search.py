@@ -13,12 +13,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from jingzhi.core.fields import TAIL, digest_for
 from jingzhi.registry.choices import ResidentStatus, TagCode
-from jingzhi.registry.models import Resident, normalise_phone
+from jingzhi.registry.models import Resident, ResidentTag, normalise_phone
 
 #: Chinese words staff type for stored tags.
 TAG_WORDS: dict[str, str] = {
@@ -116,7 +116,10 @@ def apply(qs: QuerySet[Resident], query: Query, *, today: dt.date | None = None)
             filters &= Q(household__room__estate__name__contains=parts["estate"])
         return qs.filter(filters)
     if query.kind == "tag":
-        return qs.filter(tags__code=query.parts["code"])
+        # A semi-join: residents in scope that hold the tag (no row multiplication, and the
+        # planner can walk the scope rather than every holder of a common tag).
+        holders = ResidentTag.objects.filter(resident=OuterRef("pk"), tag__code=query.parts["code"])
+        return qs.filter(Exists(holders))
     return _derived(qs, query.parts["code"], today)
 
 

@@ -12,6 +12,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='place',
-            index=models.Index(fields=['kind', 'code'], name='place_kind_code'),
+            index=models.Index(fields=['code'], name='place_code'),
         ),
     ]

@@ -75,7 +75,7 @@ class Place(models.Model):
         ]
         indexes = [
             models.Index(fields=["kind", "name"], name="place_kind_name"),
-            models.Index(fields=["kind", "code"], name="place_kind_code"),
+            models.Index(fields=["code"], name="place_code"),
         ]
 
     def __str__(self) -> str:
