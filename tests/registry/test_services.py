@@ -207,3 +207,32 @@ def test_correction_request_from_the_resident_and_review_by_staff(world: World, 
     assert Resident.objects.get(pk=person.pk).phone == "13511112222"
     with pytest.raises(ValidationError):
         correction_review(actor=staff, request=request, approve=False)
+
+
+def test_scope_columns_follow_the_resident(world: World) -> None:
+    admin = Actor.for_user(world.users["subdistrict_admin"])
+    mover = world.a.resident
+    assert (mover.subdistrict_id, mover.community_id, mover.grid_id) == (
+        world.sub.pk,
+        world.a.community.pk,
+        world.a.grid.pk,
+    )
+    spouse = resident_register(
+        actor=admin, household=world.a.household, name="配偶", id_number=ID_1985, relationship=Relationship.SPOUSE
+    )
+    household_set_head(actor=admin, household=world.a.household, resident=spouse)
+    resident_move(
+        actor=admin,
+        resident=Resident.objects.get(pk=mover.pk),
+        to_household=world.b.household,
+        relationship=Relationship.PARENT,
+    )
+    moved = Resident.objects.get(pk=mover.pk)
+    assert (moved.community_id, moved.grid_id) == (world.b.community.pk, world.b.grid.pk)
+    b_staff = Actor.for_user(world.users["community_staff_b"])
+    from jingzhi.registry.selectors import residents_visible
+
+    assert moved.pk in set(residents_visible(actor=b_staff).values_list("pk", flat=True))
+    assert moved.pk not in set(
+        residents_visible(actor=Actor.for_user(world.users["community_staff_a"])).values_list("pk", flat=True)
+    )

@@ -99,19 +99,23 @@ class Actor:
         return list(seen.values())
 
 
-def place_q(prefix: str, place: Place) -> Q:
+def place_q(prefix: str, place: Place, direct: tuple[str, ...] = ()) -> Q:
     """A filter for rows whose place (reached through ``prefix``) lies under ``place``.
 
     ``prefix`` is the lookup path from the queried model to its Place foreign
     key (``"room"``, ``"household__room"``), or ``""`` when querying Place.
+    ``direct`` names levels the queried model also stores itself (``Resident`` keeps
+    ``community`` …): those filter on the model's own indexed column, without a join.
     """
+    if place.kind in direct:
+        return Q(**{f"{place.kind}_id": place.pk})
     if place.kind == PlaceKind.ROOM:
         return Q(**{prefix or "pk": place.pk})
     lookup = f"{prefix}__{place.kind}" if prefix else place.kind
     return Q(**{lookup: place.pk})
 
 
-def scope_q(actor: Actor, cap: Capability, prefix: str) -> Q:
+def scope_q(actor: Actor, cap: Capability, prefix: str, direct: tuple[str, ...] = ()) -> Q:
     """The filter that restricts a queryset to what ``actor`` may see with ``cap``."""
     if actor.is_platform_admin:
         return Q()
@@ -120,7 +124,7 @@ def scope_q(actor: Actor, cap: Capability, prefix: str) -> Q:
         return Q(pk__in=[])
     query = Q()
     for place in places:
-        query |= place_q(prefix, place)
+        query |= place_q(prefix, place, direct)
     return query
 
 

@@ -386,21 +386,21 @@ def generate(*, residents: int, seed: int, today: dt.date | None = None, communi
                     local = hh.tenure == Tenure.OWNER or rng.random() < 0.3
                     for relationship, age, male in members:
                         birth = people.birth(age)
-                        res_objs.append(
-                            Resident(
-                                household=hh,
-                                name=people.name(male, age),
-                                gender=Gender.MALE if male else Gender.FEMALE,
-                                birth_date=birth,
-                                id_number=people.id_number(birth, male, local),
-                                phone=people.phone() if age >= 16 else "",
-                                ethnicity=_weighted(rng, names.ETHNICITIES),
-                                residence_type=ResidenceType.REGISTERED if local else ResidenceType.FLOATING,
-                                relationship=relationship,
-                                status=_status(rng, age),
-                                moved_in=hh.moved_in,
-                            )
+                        person = Resident(
+                            household=hh,
+                            name=people.name(male, age),
+                            gender=Gender.MALE if male else Gender.FEMALE,
+                            birth_date=birth,
+                            id_number=people.id_number(birth, male, local),
+                            phone=people.phone() if age >= 16 else "",
+                            ethnicity=_weighted(rng, names.ETHNICITIES),
+                            residence_type=ResidenceType.REGISTERED if local else ResidenceType.FLOATING,
+                            relationship=relationship,
+                            status=_status(rng, age),
+                            moved_in=hh.moved_in,
                         )
+                        person.fill_scope(room=hh.room)
+                        res_objs.append(person)
                 _bulk(res_objs, Resident)
                 links = [
                     Through(resident_id=r.pk, tag_id=party.pk)

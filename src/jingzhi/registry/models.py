@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -102,6 +103,8 @@ class Resident(models.Model):
     """
 
     SCOPE_PREFIX = "household__room"
+    #: Levels copied from the household's room onto the row (see ``fill_scope``).
+    SCOPE_DIRECT = ("subdistrict", "community", "grid")
     SENSITIVE_FIELDS = frozenset({"id_number", "phone"})
 
     household = models.ForeignKey(
@@ -140,6 +143,11 @@ class Resident(models.Model):
     tags: models.ManyToManyField[Tag, ResidentTag] = models.ManyToManyField(
         Tag, verbose_name=_("tags"), blank=True, related_name="residents", through="ResidentTag"
     )
+    # Copies of the room's upper ancestor columns, so a community's or grid's residents are
+    # one indexed lookup at a million rows (kept by save(), fill_scope() for bulk inserts).
+    subdistrict = models.ForeignKey("core.Place", null=True, on_delete=models.PROTECT, related_name="+", editable=False)
+    community = models.ForeignKey("core.Place", null=True, on_delete=models.PROTECT, related_name="+", editable=False)
+    grid = models.ForeignKey("core.Place", null=True, on_delete=models.PROTECT, related_name="+", editable=False)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("login"),
@@ -167,6 +175,15 @@ class Resident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.pk})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.fill_scope()
+        super().save(*args, **kwargs)
+
+    def fill_scope(self, room: Any = None) -> None:
+        """Copy the sub-district, community and grid of the household's room onto the row."""
+        room = room or self.household.room
+        self.subdistrict_id, self.community_id, self.grid_id = room.subdistrict_id, room.community_id, room.grid_id
 
     def age(self, on: dt.date | None = None) -> int:
         on = on or timezone.localdate()

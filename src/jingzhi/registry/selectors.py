@@ -13,7 +13,9 @@ from jingzhi.registry.models import Household, Resident
 
 
 def residents_visible(*, actor: Actor) -> QuerySet[Resident]:
-    return Resident.objects.filter(scope_q(actor, Capability.VIEW_REGISTER, Resident.SCOPE_PREFIX))
+    return Resident.objects.filter(
+        scope_q(actor, Capability.VIEW_REGISTER, Resident.SCOPE_PREFIX, Resident.SCOPE_DIRECT)
+    )
 
 
 def resident_get(*, actor: Actor, pk: int) -> Resident:

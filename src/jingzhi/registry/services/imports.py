@@ -337,6 +337,7 @@ def _write(actor: Actor, groups: list[_Group], rooms: dict[RoomKey, Place], toda
     pending: list[tuple[Resident, RowRecord]] = []
     for group in groups:
         assert group.existing is not None
+        room = rooms[group.room]
         for record in group.records:
             pending.append(
                 (
@@ -352,6 +353,9 @@ def _write(actor: Actor, groups: list[_Group], rooms: dict[RoomKey, Place], toda
                         relationship=record.relationship or Relationship.OTHER,
                         status=_status(record),
                         moved_in=record.moved_in or today,
+                        subdistrict_id=room.subdistrict_id,
+                        community_id=room.community_id,
+                        grid_id=room.grid_id,
                     ),
                     record,
                 )
