@@ -52,6 +52,7 @@ def main() -> None:
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=40, help="queries per kind")
     parser.add_argument("--update-doc", action="store_true", help="write the results into docs/PERFORMANCE.md")
+    parser.add_argument("--search-only", action="store_true", help="measure search and the household page only")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("set DATABASE_URL=postgres://… (this benchmark is defined on PostgreSQL)")
@@ -170,7 +171,8 @@ def main() -> None:
     )
     say("")
 
-    _import_and_export(args, say, admin)
+    if not args.search_only:
+        _import_and_export(args, say, admin)
     if args.update_doc:
         _update_doc("\n".join(lines))
 
