@@ -9,6 +9,7 @@ when nothing is wrong and it is not a dry run, writes everything in one transact
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -201,10 +202,13 @@ def _households(
     groups: list[_Group] = []
     problems: list[Problem] = []
     current = _current_households([rooms[k] for k in {_key(r.address) for r in records} if k in rooms])
+    bad = sorted(bad_rows)
     previous = 0
     for record in records:
         key = _key(record.address)
-        after_bad_row = any(previous < row < record.row for row in bad_rows)
+        # Is there a row with problems between the previous valid row and this one?
+        first_after = bisect.bisect_right(bad, previous)
+        after_bad_row = first_after < len(bad) and bad[first_after] < record.row
         previous = record.row
         if record.relationship == Relationship.HEAD:
             opened = _Group(room=key, records=[record])
