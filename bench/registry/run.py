@@ -65,6 +65,7 @@ def main() -> None:
     from django.test import Client
 
     from jingzhi.core.models import User
+    from jingzhi.core.pagination import capped_count
     from jingzhi.core.scope import Actor
     from jingzhi.demo.generator import generate
     from jingzhi.registry.models import Household, Resident
@@ -120,7 +121,7 @@ def main() -> None:
         qs = residents_search(actor=actor, text=text).select_related(
             "household__room__estate", "household__room__building", "household__room__unit"
         )
-        qs.count()
+        capped_count(qs)
         [resident_row(r) for r in qs[:25]]
 
     def baseline() -> None:

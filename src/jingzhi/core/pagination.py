@@ -24,7 +24,8 @@ def capped_count(items: Any, cap: int | None = None) -> tuple[int, bool]:
     """
     cap = COUNT_CAP if cap is None else cap
     queryset = getattr(items, "queryset", items)
-    n = queryset[: cap + 1].count()
+    # No ordering: the database may stop at the (cap+1)-th match instead of sorting them all.
+    n = queryset.order_by()[: cap + 1].count()
     return (cap, True) if n > cap else (n, False)
 
 
