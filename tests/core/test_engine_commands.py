@@ -43,3 +43,22 @@ def test_noise_measure_reports_a_missing_file(tmp_path: Path) -> None:
     result = _jingzhi(tmp_path, "noise", "measure", str(tmp_path / "nope.wav"), "--fullscale-db", "94", "--json")
     assert result.returncode == 2
     assert "nope.wav" in result.stderr
+
+
+def test_vision_throws_is_wired_and_reports_a_missing_video(tmp_path: Path) -> None:
+    facade = tmp_path / "facade.json"
+    facade.write_text(
+        json.dumps(
+            {
+                "corners": [[100, 50], [500, 50], [500, 650], [100, 650]],
+                "floors": 18,
+                "columns": 6,
+                "floor_height_m": 3.0,
+                "width_m": 24.0,
+            }
+        )
+    )
+    result = _jingzhi(tmp_path, "vision", "throws", str(tmp_path / "missing.mp4"), "--facade", str(facade), "--jsonl")
+    assert result.returncode == 2
+    assert "missing.mp4" in result.stderr
+    assert _jingzhi(tmp_path, "vision", "throws", "--help").returncode == 0

