@@ -246,24 +246,16 @@ def resident_reveal(*, actor: Actor, resident: Resident, field: str, reason: str
     if field not in REVEALABLE:
         raise ValidationError({"field": _("This field cannot be revealed.")})
     room = resident.household.room
-    if not actor.can(Capability.REVEAL_PII, room):
-        audit_log(
-            actor=actor,
-            action="pii.reveal_denied",
-            obj=resident,
-            place=room,
-            object_repr=mask_name(resident.name),
-            changes={"field": field},
-            reason=reason,
-        )
-        raise PermissionDenied(_("You may not reveal personal information here."))
+    allowed = actor.can(Capability.REVEAL_PII, room)
     audit_log(
         actor=actor,
-        action="pii.reveal",
+        action="pii.reveal" if allowed else "pii.reveal_denied",
         obj=resident,
         place=room,
         object_repr=mask_name(resident.name),
         changes={"field": field},
         reason=reason,
     )
+    if not allowed:
+        raise PermissionDenied(_("You may not reveal personal information here."))
     return str(getattr(resident, field))
