@@ -171,7 +171,12 @@ class Resident(models.Model):
                 condition=Q(status=ResidentStatus.AWAY) | Q(away_reason=""), name="resident_away_reason_only_when_away"
             ),
         ]
-        indexes = [models.Index(fields=["birth_date"], name="resident_birth")]
+        indexes = [
+            models.Index(fields=["birth_date"], name="resident_birth"),
+            # A community's or grid's residents in id order: pages of a scoped search stop early.
+            models.Index(fields=["community", "id"], name="resident_community_id"),
+            models.Index(fields=["grid", "id"], name="resident_grid_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.pk})"
