@@ -18,25 +18,15 @@ import pytest
 
 from jingzhi.core.crypto import Keyring, derive_index_key
 from jingzhi.settings.env import parse_pii_keyring
+from tests.cli import clean_env, run_jingzhi
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    clean = {
-        k: v for k, v in os.environ.items() if not k.startswith(("JINGZHI_", "DATABASE_URL", "MQTT_URL", "REDIS_URL"))
-    }
-    return {**clean, "JINGZHI_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "jingzhi.settings"}
+    return clean_env(tmp_path)
 
 
 def _jingzhi(tmp_path: Path, *args: str, timeout: int = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "jingzhi", *args],
-        env=_env(tmp_path),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run_jingzhi(tmp_path, *args, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
+from tests.cli import run_jingzhi
+
 
 def _jingzhi(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JINGZHI_", "DATABASE_URL"))}
-    env.update({"JINGZHI_DATA_DIR": str(tmp_path), "JINGZHI_QUIET_DEV_KEYS": "1"})
-    return subprocess.run(
-        [sys.executable, "-m", "jingzhi", *args],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_jingzhi(tmp_path, *args, timeout=120, JINGZHI_QUIET_DEV_KEYS="1")
 
 
 def test_noise_measure_reads_a_tone_at_its_level(tmp_path: Path) -> None:

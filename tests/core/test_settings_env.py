@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from jingzhi.settings.env import (
     parse_pii_keyring,
     parse_service_url,
 )
+from tests.cli import clean_env
 
 KEY = base64.b64encode(b"k" * 32).decode()
 
@@ -95,12 +95,9 @@ def test_keyring_parsing() -> None:
 
 
 def _run_settings(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    clean = {
-        k: v for k, v in os.environ.items() if not k.startswith(("JINGZHI_", "DATABASE_URL", "MQTT_URL", "REDIS_URL"))
-    }
     return subprocess.run(
         [sys.executable, "-c", "import jingzhi.settings as s; print(s.DATABASES['default']['ENGINE'])"],
-        env={**clean, **env},
+        env={**clean_env(cwd), **env},
         cwd=cwd,
         capture_output=True,
         text=True,

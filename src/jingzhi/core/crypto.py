@@ -66,9 +66,6 @@ class Keyring:
             raise DecryptionError("authentication failed (wrong key, column or tampered value)") from None
         return plain.decode("utf-8")
 
-    def key_id_of(self, token: str) -> str:
-        return token.split(":", 2)[1]
-
     def digest(self, normalised: str, *, purpose: str) -> str:
         """Keyed hash for exact-match lookup; ``purpose`` separates columns."""
         mac = hmac.new(self.index_key, purpose.encode("utf-8") + b"\x00" + normalised.encode("utf-8"), hashlib.sha256)

@@ -8,7 +8,6 @@ object is inside it when the place it belongs to lies at or below one of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -66,13 +65,6 @@ class Actor:
     def is_authenticated(self) -> bool:
         return self.user is not None
 
-    @property
-    def roles(self) -> set[str]:
-        return {g.role for g in self.grants}
-
-    def has_role(self, *roles: str) -> bool:
-        return bool(self.roles.intersection(roles))
-
     def places_for(self, cap: Capability) -> list[Place]:
         """The places in which this actor holds ``cap``."""
         key = ("places", cap)
@@ -126,7 +118,3 @@ def scope_q(actor: Actor, cap: Capability, prefix: str, direct: tuple[str, ...] 
     for place in places:
         query |= place_q(prefix, place, direct)
     return query
-
-
-def union_ids(values: Iterable[int | None]) -> list[int]:
-    return sorted({v for v in values if v is not None})

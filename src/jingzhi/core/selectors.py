@@ -7,7 +7,7 @@ from django.http import Http404
 
 from jingzhi.core.choices import Capability
 from jingzhi.core.models import AuditEntry, Place
-from jingzhi.core.scope import Actor, place_q, scope_q
+from jingzhi.core.scope import Actor, scope_q
 
 
 def places_visible(*, actor: Actor, cap: Capability = Capability.VIEW_PLACES) -> QuerySet[Place]:
@@ -61,17 +61,11 @@ def audit_entries_visible(*, actor: Actor) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(query)
 
 
-def place_within(place: Place, root: Place) -> bool:
-    return root.contains(place)
-
-
 __all__ = [
     "audit_entries_visible",
     "place_ancestors",
     "place_children",
     "place_get",
-    "place_q",
-    "place_within",
     "places_visible",
     "scope_top_places",
 ]

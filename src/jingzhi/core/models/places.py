@@ -135,8 +135,3 @@ class Place(models.Model):
         if self.kind == PlaceKind.ROOM:
             return other.pk == self.pk
         return getattr(other, f"{self.kind}_id") == self.pk
-
-    @property
-    def label(self) -> str:
-        """A short address label, e.g. ``3幢2单元501室`` for a room."""
-        return self.name

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from jingzhi.core.choices import Capability, PlaceKind, child_kind
+from jingzhi.core.choices import Capability, PlaceKind
 from jingzhi.core.models import Place
 from jingzhi.core.scope import Actor
 from jingzhi.core.services.audit import audit_log, model_changes
@@ -165,7 +165,3 @@ def places_bulk_insert(objs: list[Place], *, batch: int = 2000) -> None:
         Place.objects.filter(kind=kind, **{f"{kind}__isnull": True}).update(**{f"{kind}_id": F("pk")})
         for obj in objs:
             setattr(obj, f"{kind}_id", obj.pk)
-
-
-def allowed_child_kind(place: Place) -> str | None:
-    return child_kind(place.kind)

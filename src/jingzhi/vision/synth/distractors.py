@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 import cv2
 import numpy as np
@@ -21,7 +22,7 @@ F32 = npt.NDArray[np.float32]
 
 STAGE_SCENE, STAGE_NEAR, STAGE_LIGHT, STAGE_CAMERA = 0, 1, 2, 3
 
-FAMILIES = (
+Family = Literal[
     "birds",
     "leaves",
     "paper",
@@ -35,7 +36,8 @@ FAMILIES = (
     "shake",
     "glints",
     "people",
-)
+]
+FAMILIES: tuple[str, ...] = get_args(Family)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from jingzhi.vision.facade import FacadeCalibration, FacadeMask
 from jingzhi.vision.synth.camera import PinholeCamera, frame_facade
-from jingzhi.vision.synth.distractors import FAMILIES, Context, Effect, make_effect
+from jingzhi.vision.synth.distractors import FAMILIES, Context, Effect, Family, make_effect
 from jingzhi.vision.synth.physics import OBJECTS, integrate
 from jingzhi.vision.synth.stamp import stamp_blurred
 from jingzhi.vision.synth.texture import Backdrop, FacadeGeometry, render_backdrop
@@ -39,21 +39,7 @@ class ThrowSpec(BaseModel):
 class DistractorSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    family: Literal[
-        "birds",
-        "leaves",
-        "paper",
-        "insects",
-        "rain",
-        "laundry",
-        "cloud_shadows",
-        "exposure",
-        "ir_switch",
-        "headlights",
-        "shake",
-        "glints",
-        "people",
-    ]
+    family: Family
     level: float = Field(default=1.0, gt=0.0, le=5.0)
 
 
