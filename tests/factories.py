@@ -94,3 +94,22 @@ ROLE_HOME = {
     Role.VOLUNTEER: "community",
     Role.RESIDENT: "room",
 }
+
+
+def device(
+    at: Place, code: str, kind: str = "camera", *, location: str = "", vendor: str = "generic", **extra: object
+) -> tuple[object, str]:
+    """A device with its HTTP token: (Device, token)."""
+    from jingzhi.core.scope import Actor
+    from jingzhi.sensing.services.devices import device_create
+
+    return device_create(
+        actor=Actor.system(),
+        code=code,
+        place=at,
+        name=extra.pop("name", code),  # type: ignore[arg-type]
+        kind=kind,
+        location=location,
+        vendor=vendor,
+        **extra,
+    )

@@ -57,11 +57,15 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _register_routers() -> None:
+    from jingzhi.cases.api import router as cases_router
     from jingzhi.core.api import router as core_router
     from jingzhi.registry.api import router as registry_router
+    from jingzhi.sensing.api import router as sensing_router
 
     api.add_router("/v1/", core_router)
     api.add_router("/v1/", registry_router)
+    api.add_router("/v1/", sensing_router)
+    api.add_router("/v1/", cases_router)
 
 
 _register_routers()

@@ -11,6 +11,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("register/", include("jingzhi.registry.urls")),
+    path("cases/", include("jingzhi.cases.urls")),
+    path("devices/", include("jingzhi.sensing.urls")),
+    path("open311/v2/", include("jingzhi.cases.urls_open311")),
     path("", include("jingzhi.core.urls")),
 ]
 # Media (evidence, photos) is never served as public files: scoped views serve it.

@@ -22,6 +22,7 @@ from jingzhi.api import api
 from jingzhi.core.choices import Role
 from jingzhi.core.models import AuditEntry, Place, User
 from jingzhi.registry.models import CorrectionRequest, Resident
+from jingzhi.sensing.models import Rule
 from tests import factories as f
 from tests.conftest import World
 
@@ -36,6 +37,12 @@ PUBLIC = {
     "set_language": "language switch",
     "core:login": "login form",
     "core:logout": "logout",
+    # Open311 authenticates 311 clients by api_key, never by session; its scope is tested
+    # key by key in tests/cases/test_open311.py (B's key never sees A's cases).
+    "open311:services": "public service list (categories)",
+    "open311:service": "public service definition",
+    "open311:requests": "api_key only (tests/cases/test_open311.py)",
+    "open311:request": "api_key only (tests/cases/test_open311.py)",
 }
 
 
@@ -110,12 +117,96 @@ def _import_token(world: World, community: f.Community, persona: str) -> str:
     return str(response["Location"]).rstrip("/").split("/")[-1]
 
 
+def _device(community: f.Community) -> Any:
+    from jingzhi.sensing.models import Device
+
+    code = f"cam-{community.community.code}"
+    found = Device.objects.filter(code=code).first()
+    return found or f.device(community.building, code, "camera")[0]
+
+
+def _case(community: f.Community) -> int:
+    """An open case at the community's building (routed to its grid worker)."""
+    from jingzhi.cases.models import Case, Category
+    from jingzhi.cases.services import case_open
+
+    found = Case.objects.filter(place=community.building, source="staff").first()
+    if found is None:
+        found = case_open(
+            actor=None,
+            category=Category.objects.get(code="thrown_object"),
+            place=community.building,
+            title="test",
+            source="staff",
+        )
+    return found.pk
+
+
+def _reported_case(world: World, community: f.Community) -> int:
+    """A resolved case that the community's resident user reported: ready to be rated."""
+    from jingzhi.cases.models import CaseReport, Category
+    from jingzhi.cases.services import case_transition, resident_report
+    from jingzhi.core.scope import Actor
+
+    earlier = CaseReport.objects.filter(user=community.resident.user).first()
+    if earlier is not None:
+        return earlier.case_id
+    case, _joined = resident_report(
+        user=community.resident.user,
+        category=Category.objects.get(code="other"),
+        place=community.building,
+        description="楼道灯坏了",
+    )
+    if case.state != "resolved":
+        system = Actor.system()
+        case_transition(actor=system, case=case, to="in_progress")
+        case_transition(actor=system, case=case, to="resolved", note="修好了")
+    return case.pk
+
+
+def _evidence(community: f.Community) -> int:
+    from django.core.files.base import ContentFile
+
+    from jingzhi.cases.models import CaseEvidence
+
+    evidence = CaseEvidence(case_id=_case(community), content_type="image/jpeg")
+    evidence.file.save("x.jpg", ContentFile(b"\xff\xd8\xff\xe0 test"), save=True)
+    return evidence.pk
+
+
+def _event(community: f.Community) -> int:
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from jingzhi.sensing.models import Event
+
+    device = _device(community)
+    event = Event(
+        device=device,
+        event_id=f"x-{device.pk}",
+        type="litter.detected",
+        occurred_at=timezone.now(),
+        transport="http",
+        payload={"confidence": 0.9},
+        place=device.place,
+    )
+    event.fill_scope(device.place)
+    event.media.save("x.jpg", ContentFile(b"\xff\xd8\xff\xe0 test"), save=True)
+    return event.pk
+
+
 FILLERS: dict[str, Callable[[World], list[Any]]] = {
     "place_id": lambda w: [p.pk for p in w.b.places],
     "resident_id": lambda w: [w.b.resident.pk],
     "household_id": lambda w: [w.b.household.pk],
     "correction_id": lambda w: [_correction(w.b)],
     "token": lambda w: [_import_token(w, w.b, "community_secretary_b")],
+    "case_id": lambda w: [_case(w.b), _reported_case(w, w.b)],
+    "evidence_id": lambda w: [_evidence(w.b)],
+    "event_id": lambda w: [_event(w.b)],
+    "code": lambda w: [_device(w.b).code],
+    "community_id": lambda w: [w.b.community.pk],
+    "event_type": lambda w: ["throw.detected"],
 }
 OWN: dict[str, Callable[[World], Any]] = {
     "place_id": lambda w: w.a.building.pk,
@@ -123,11 +214,28 @@ OWN: dict[str, Callable[[World], Any]] = {
     "household_id": lambda w: w.a.household.pk,
     "correction_id": lambda w: _correction(w.a),
     "token": lambda w: _import_token(w, w.a, "community_secretary_a"),
+    "case_id": lambda w: _case(w.a),
+    "evidence_id": lambda w: _evidence(w.a),
+    "event_id": lambda w: _event(w.a),
+    "code": lambda w: _device(w.a).code,
+    "community_id": lambda w: w.a.community.pk,
+    "event_type": lambda w: "throw.detected",
 }
 
 #: Where a route needs a particular kind of place for the positive control.
 OWN_FOR: dict[str, dict[str, Callable[[World], int]]] = {
     "registry:household_create": {"place_id": lambda w: w.a.room.pk},
+    "cases:my_case": {"case_id": lambda w: _reported_case(w, w.a)},
+    "jingzhi_cases_api_case_rate": {"case_id": lambda w: _reported_case(w, w.a)},
+}
+#: Pages and operations on the caller's own records: their positive control runs as this persona.
+OWN_PERSONA: dict[str, str] = {"cases:my_case": "resident_a", "jingzhi_cases_api_case_rate": "resident_a"}
+#: Device-facing operations: authenticated by a device token, never by a session (tests/sensing/).
+DEVICE_OPERATIONS = {
+    "jingzhi_sensing_api_ingest_event",
+    "jingzhi_sensing_api_ingest_status",
+    "jingzhi_sensing_api_ingest_commands",
+    "jingzhi_sensing_api_ingest_isapi",
 }
 
 _PERSON = {"name": "新人", "id_number": "11010519491231002X", "ethnicity": "汉族", "residence_type": "registered"}
@@ -151,6 +259,11 @@ API_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
         "field": "phone",
         "proposed": "1",
     },
+    "jingzhi_cases_api_case_create": lambda w: {"category": "other", "place_id": w.b.building.pk, "title": "x"},
+    "jingzhi_cases_api_case_assign": lambda w: {"assignee": "grid_worker_a"},
+    "jingzhi_cases_api_case_transition": lambda w: {"to": "in_progress"},
+    "jingzhi_cases_api_case_comment": lambda w: {"note": "x"},
+    "jingzhi_cases_api_case_rate": lambda w: {"rating": 5},
 }
 #: Valid form data for HTML views that accept POST.
 PAGE_FORMS: dict[str, dict[str, Any]] = {
@@ -168,6 +281,11 @@ PAGE_FORMS: dict[str, dict[str, Any]] = {
     "core:place_edit": {"code": "X1", "name": "renamed"},
     "core:place_rooms": {"floors": 2, "units": 1, "rooms_per_floor": 1},
     "registry:resident_reveal": {"field": "id_number"},
+    "cases:assign": {"assignee": "1"},
+    "cases:transition": {"to": "in_progress"},
+    "cases:comment": {"note": "x"},
+    "cases:my_case": {"confirmed": "1", "rating": "5"},
+    "sensing:rule_edit": {"enabled": "on", "action": "record", "suppression_s": "1", "repeat_threshold": "1"},
 }
 #: API operations about the caller themselves (no scoped object involved).
 SELF_OPERATIONS = {"jingzhi_core_api_me"}
@@ -219,7 +337,20 @@ def _unchanged(world: World) -> tuple[Any, ...]:
             Resident.objects.filter(household__room__community=world.b.community).values_list("pk", "name", "status")
         ),
         sorted(CorrectionRequest.objects.values_list("pk", "status")),
+        _cases_of(world.b.community),
+        Rule.objects.count(),
     )
+
+
+def _cases_of(community: Place) -> list[tuple[Any, ...]]:
+    from jingzhi.cases.models import Case, CaseActivity, CaseReport
+
+    rows: list[tuple[Any, ...]] = list(
+        Case.objects.filter(community=community).order_by("pk").values_list("pk", "state", "assignee_id", "repeats")
+    )
+    rows.append(("activities", CaseActivity.objects.filter(case__community=community).count()))
+    rows.append(("ratings", CaseReport.objects.filter(case__community=community, rated_at__isnull=False).count()))
+    return rows
 
 
 # ---------------------------------------------------------------------------
@@ -255,7 +386,7 @@ def test_page_never_shows_community_b_to_others(
 )
 def test_page_control_secretary_reaches_own_objects(world: World, route: str, name: str, params: list[str]) -> None:
     """The positive control: the same URLs with community A's objects work for A's secretary."""
-    client = world.client(f"{Role.COMMUNITY_SECRETARY}_a")
+    client = world.client(OWN_PERSONA.get(name, f"{Role.COMMUNITY_SECRETARY}_a"))
     own = {**OWN, **OWN_FOR.get(name, {})}
     url = _fill(route, params, world, {p: own[p](world) for p in params})
     response = client.get(url)
@@ -321,6 +452,9 @@ def test_api_operation_denies_community_b_objects(
 ) -> None:
     client = world.client(persona)
     params = _params(path)
+    if operation_id in DEVICE_OPERATIONS:
+        _device_operation_refuses_sessions(world, client, method, path, params)
+        return
     _combinations(params, world)
     _combinations(params, _mirror(world))
     before = _unchanged(world)
@@ -352,6 +486,20 @@ def test_api_operation_denies_community_b_objects(
     assert _unchanged(world) == before
 
 
+def _device_operation_refuses_sessions(world: World, client: Any, method: str, path: str, params: list[str]) -> None:
+    """A logged-in person is not a device: without the device's token nothing is accepted."""
+    from jingzhi.sensing.models import Event
+
+    values = {p: FILLERS[p](world)[0] for p in params}
+    url = _fill(path.lstrip("/"), params, world, values) if params else path
+    if "commands" in path:
+        url += f"?device={_device(world.b).code}"
+    body = None if method == "GET" else {"event_id": "1", "device": _device(world.b).code}
+    response = _api_call(client, method, url, body)
+    assert response.status_code in {401, 422}, f"{method} {url}: {response.status_code}"
+    assert Event.objects.count() == 0
+
+
 @pytest.mark.parametrize(("method", "path", "operation_id"), api_operations(), ids=lambda v: v)
 def test_api_operation_outsider_gets_nothing(world: World, method: str, path: str, operation_id: str) -> None:
     """A logged-in user bound to no place, and an anonymous caller, reach nothing."""
@@ -359,6 +507,9 @@ def test_api_operation_outsider_gets_nothing(world: World, method: str, path: st
 
     for client, allowed in ((world.client("outsider"), DENIED), (Client(), {401})):
         params = _params(path)
+        if operation_id in DEVICE_OPERATIONS:
+            _device_operation_refuses_sessions(world, client, method, path, params)
+            continue
         body = _body(operation_id, method, world)
         values = {p: OWN[p](world) for p in params}
         url = _fill(path.lstrip("/"), params, world, values) if params else path
@@ -380,9 +531,12 @@ def test_api_operation_outsider_gets_nothing(world: World, method: str, path: st
     ("method", "path", "operation_id"), [o for o in api_operations() if _params(o[1])], ids=lambda v: v
 )
 def test_api_control_secretary_reaches_own_objects(world: World, method: str, path: str, operation_id: str) -> None:
-    client = world.client(f"{Role.COMMUNITY_SECRETARY}_a")
+    if operation_id in DEVICE_OPERATIONS:
+        pytest.skip("device token operation: tests/sensing/test_ingest.py")
+    client = world.client(OWN_PERSONA.get(operation_id, f"{Role.COMMUNITY_SECRETARY}_a"))
     params = _params(path)
-    url = _fill(path.lstrip("/"), params, world, {p: OWN[p](world) for p in params})
+    own = {**OWN, **OWN_FOR.get(operation_id, {})}
+    url = _fill(path.lstrip("/"), params, world, {p: own[p](world) for p in params})
     body = _body(operation_id, method, world)
     if body and "parent_id" in body:
         body["parent_id"] = world.a.community.pk

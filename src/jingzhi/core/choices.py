@@ -54,6 +54,12 @@ class Capability(StrEnum):
     MANAGE_REGISTER = "manage_register"
     REVEAL_PII = "reveal_pii"
     VIEW_AUDIT = "view_audit"
+    VIEW_DEVICES = "view_devices"
+    MANAGE_DEVICES = "manage_devices"
+    VIEW_CASES = "view_cases"
+    WORK_CASES = "work_cases"
+    ASSIGN_CASES = "assign_cases"
+    MANAGE_RULES = "manage_rules"
 
 
 _ALL_WORK = frozenset(
@@ -65,18 +71,28 @@ _ALL_WORK = frozenset(
     }
 )
 
+#: Devices and cases: who sees them, who works on cases, who assigns them.
+_CASE_WORK = frozenset({Capability.VIEW_DEVICES, Capability.VIEW_CASES, Capability.WORK_CASES})
+_CASE_DESK = _CASE_WORK | {Capability.MANAGE_DEVICES, Capability.ASSIGN_CASES}
+
 #: The capability table. Reveal of sensitive personal information is held by
-#: the sub-district administrator and the community secretary only.
+#: the sub-district administrator and the community secretary only; so is the
+#: power to change the rules that turn device events into cases.
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
-    Role.SUBDISTRICT_ADMIN: _ALL_WORK | {Capability.REVEAL_PII},
-    Role.COMMUNITY_SECRETARY: _ALL_WORK | {Capability.REVEAL_PII},
-    Role.COMMUNITY_STAFF: _ALL_WORK,
-    Role.GRID_WORKER: frozenset({Capability.VIEW_PLACES, Capability.VIEW_REGISTER, Capability.MANAGE_REGISTER}),
+    Role.SUBDISTRICT_ADMIN: _ALL_WORK | _CASE_DESK | {Capability.REVEAL_PII, Capability.MANAGE_RULES},
+    Role.COMMUNITY_SECRETARY: _ALL_WORK | _CASE_DESK | {Capability.REVEAL_PII, Capability.MANAGE_RULES},
+    Role.COMMUNITY_STAFF: _ALL_WORK | _CASE_DESK,
+    Role.GRID_WORKER: frozenset({Capability.VIEW_PLACES, Capability.VIEW_REGISTER, Capability.MANAGE_REGISTER})
+    | _CASE_WORK,
     Role.VOLUNTEER: frozenset(),
-    Role.PROPERTY_MANAGER: frozenset({Capability.VIEW_PLACES}),
-    # Residents reach their own household through their linked record (self-service), not the register.
+    Role.PROPERTY_MANAGER: frozenset({Capability.VIEW_PLACES}) | _CASE_WORK,
+    # Residents reach their own household through their linked record (self-service), not the register;
+    # they file and follow their own reports through the resident pages.
     Role.RESIDENT: frozenset(),
-    Role.AUDITOR: frozenset({Capability.VIEW_PLACES, Capability.VIEW_REGISTER, Capability.VIEW_AUDIT}),
+    Role.AUDITOR: frozenset(
+        {Capability.VIEW_PLACES, Capability.VIEW_REGISTER, Capability.VIEW_AUDIT, Capability.VIEW_DEVICES}
+    )
+    | {Capability.VIEW_CASES},
 }
 
 #: The place kinds each role may be bound to.

@@ -48,22 +48,15 @@ def check_broker(url: str | None = None, timeout: float = 2.0) -> dict[str, Any]
         return None
 
     def probe() -> str:
-        import paho.mqtt.client as mqtt
+        from jingzhi.core.mqtt import client_for
 
-        parts = urlsplit(url)
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="", protocol=mqtt.MQTTv5)
-        if parts.username:
-            client.username_pw_set(parts.username, parts.password)
-        if parts.scheme == "mqtts":
-            client.tls_set()
-        client.connect(
-            parts.hostname or "localhost", parts.port or (8883 if parts.scheme == "mqtts" else 1883), keepalive=10
-        )
+        client, connect = client_for(url)
+        client.connect(**{**connect, "keepalive": 10})
         rc = client.loop(timeout=timeout)
         client.disconnect()
         if rc != 0:
             raise ConnectionError(f"MQTT loop returned {rc}")
-        return f"{parts.hostname}:{parts.port or 1883}"
+        return f"{connect['host']}:{connect['port']}"
 
     return _timed(probe)
 

@@ -27,6 +27,7 @@ from jingzhi.core.models import Place, RoleAssignment, User
 from jingzhi.core.services.audit import audit_log
 from jingzhi.core.services.places import places_bulk_insert
 from jingzhi.demo import names
+from jingzhi.demo.devices import create_devices, issue_cards
 from jingzhi.registry.choices import (
     Gender,
     Relationship,
@@ -339,6 +340,8 @@ def generate(*, residents: int, seed: int, today: dt.date | None = None, communi
         residents_made = 0
         sample_resident_room: Place | None = None
         Through = Resident.tags.through
+        card_rng = random.Random(seed * 7919 + 1)  # a stream of its own: the register stays as it was
+        card_number = 0
 
         for comm, people_here in zip(comms, per_community, strict=True):
             free_rooms = iter(rooms_by_comm[comm.pk])
@@ -408,9 +411,13 @@ def generate(*, residents: int, seed: int, today: dt.date | None = None, communi
                     if _age(r.birth_date, today) >= 18 and rng.random() < 0.085
                 ]
                 _bulk(links, Through)
+                card_number = issue_cards(res_objs, card_rng, card_number)
                 households_made += len(hh_objs)
                 residents_made += len(res_objs)
 
+        tokens = create_devices(comms, estates)
+        summary.counts["devices"] = len(tokens)
+        summary.counts["gate_cards"] = card_number
         summary.households = households_made
         summary.residents = residents_made
         summary.logins = _create_logins(sub, comms, grids, estates, sample_resident_room)

@@ -128,6 +128,8 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "jingzhi.core",
     "jingzhi.registry",
+    "jingzhi.cases",
+    "jingzhi.sensing",
     "jingzhi.demo",
 ]
 
@@ -243,6 +245,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Device events may carry a 2 MB snapshot inline (base64); larger requests are refused (and recorded).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

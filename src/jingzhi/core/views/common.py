@@ -7,19 +7,20 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from jingzhi.core.scope import Actor
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
-def actor_view(view: Callable[..., HttpResponse]) -> View:
+def actor_view(view: Callable[..., HttpResponseBase]) -> View:
     """Require a login and pass the request's :class:`Actor` as the second argument."""
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         return view(request, Actor.from_request(request), *args, **kwargs)
 
     return wrapper

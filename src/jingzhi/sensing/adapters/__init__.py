@@ -1,0 +1,1 @@
+"""Vendor adapters: translate what third-party devices send into the event contract."""

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SensingConfig(AppConfig):
+    name = "jingzhi.sensing"
+    label = "sensing"
+    verbose_name = _("Devices and events")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from jingzhi.core.choices import Capability
+        from jingzhi.core.context_processors import register_nav
+        from jingzhi.core.management.commands.up import COMPONENTS
+
+        register_nav(_("Live"), "sensing:live", Capability.VIEW_DEVICES)
+        register_nav(_("Devices"), "sensing:devices", Capability.VIEW_DEVICES)
+        if ("simulators", ["simulate"]) not in COMPONENTS:
+            COMPONENTS.append(("simulators", ["simulate"]))

@@ -1,0 +1,128 @@
+"""Rules: what a stored event leads to (a case, a device command, nothing), read from the Rule table.
+
+One incident is one case: while a case opened by a rule for a device is open and was touched
+within the rule's suppression window, further events of that rule and device attach to it as
+repeats instead of opening another.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+
+from jingzhi.cases.choices import Source
+from jingzhi.cases.models import Case
+from jingzhi.cases.services import case_attach_repeat, case_open, open_case_for_incident
+from jingzhi.sensing import contract
+from jingzhi.sensing.choices import RuleAction
+from jingzhi.sensing.models import Device, DeviceCommand, Event, Rule
+
+
+@dataclass
+class Effects:
+    cases: dict[int, int] = field(default_factory=dict)  # event pk → case pk
+    commands: list[DeviceCommand] = field(default_factory=list)
+
+
+def rules_by_type() -> dict[tuple[int | None, str], Rule]:
+    """Enabled rules keyed by (community id or None for the platform default, event type)."""
+    return {(r.community_id, r.event_type): r for r in Rule.objects.filter(enabled=True).select_related("category")}
+
+
+def rule_for(rules: dict[tuple[int | None, str], Rule], community_id: int | None, event_type: str) -> Rule | None:
+    """A community's own rule for the type, else the platform-wide one."""
+    return rules.get((community_id, event_type)) or rules.get((None, event_type))
+
+
+def incident_key(rule: Rule, device: Device) -> str:
+    return f"rule:{rule.event_type}:{device.pk}"
+
+
+def _title(rule: Rule, device: Device) -> str:
+    assert rule.category is not None
+    return f"{rule.category.label} · {device.location or device.place.name}"
+
+
+def _describe(event: contract.Event, device: Device) -> str:
+    payload = ", ".join(f"{k}={v}" for k, v in sorted(event.payload.items()) if not isinstance(v, (dict, list)))
+    return f"{event.type} @ {device.code} {event.occurred_at.isoformat()} ({payload})"
+
+
+def raise_case(
+    rule: Rule,
+    *,
+    device: Device,
+    key: str,
+    title: str,
+    description: str,
+    now: dt.datetime,
+    note_data: dict[str, Any] | None = None,
+) -> Case:
+    """Attach to the open case of this incident, or open one."""
+    assert rule.category is not None
+    existing = open_case_for_incident(key, since=now - dt.timedelta(seconds=rule.suppression_s))
+    if existing is not None:
+        return case_attach_repeat(existing, note=description[:500], now=now, **(note_data or {}))
+    return case_open(
+        actor=None,
+        category=rule.category,
+        place=device.place,
+        title=title,
+        description=description,
+        location=device.location,
+        priority=rule.priority or None,
+        source=Source.DEVICE,
+        incident_key=key,
+        now=now,
+    )
+
+
+def _repeat_count(rule: Rule, device: Device, event: contract.Event) -> int:
+    since = event.occurred_at - dt.timedelta(seconds=rule.repeat_window_s)
+    return Event.objects.filter(device=device, type=event.type, occurred_at__gte=since).count()
+
+
+def apply_rules(new: list[tuple[int | None, contract.Event, Device]], *, now: dt.datetime | None = None) -> Effects:
+    """Act on newly stored events (inside the ingest transaction)."""
+    now = now or timezone.now()
+    effects = Effects()
+    rules: dict[tuple[int | None, str], Rule] | None = None
+    for pk, event, device in new:
+        if pk is None or event.type in ("access.pass", "noise.level", "command.ack"):
+            continue  # high-volume types without case rules are never looked up
+        if rules is None:
+            rules = rules_by_type()
+        rule = rule_for(rules, device.community_id, event.type)
+        if rule is None or rule.action == RuleAction.RECORD:
+            continue
+        if float(event.payload.get("confidence", 1.0)) < rule.min_confidence:
+            continue
+        if rule.action == RuleAction.COMMAND and rule.command:
+            command = DeviceCommand.objects.create(
+                device=device,
+                command_id=uuid.uuid4().hex,
+                name=rule.command,
+                params=dict(rule.params),
+                event_id=pk,
+            )
+            effects.commands.append(command)
+        if rule.category is None:
+            continue
+        if rule.repeat_threshold > 1 and _repeat_count(rule, device, event) < rule.repeat_threshold:
+            continue
+        case = raise_case(
+            rule,
+            device=device,
+            key=incident_key(rule, device),
+            title=_title(rule, device),
+            description=_describe(event, device),
+            now=now,
+            note_data={"event": pk},
+        )
+        Event.objects.filter(pk=pk).update(case=case)
+        effects.cases[pk] = case.pk
+    return effects
