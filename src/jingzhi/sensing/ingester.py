@@ -43,9 +43,11 @@ class Stats:
     status: int = 0
     batches: int = 0
     started: float = field(default_factory=time.monotonic)
+    #: The last status each device reported (online True / offline False), for operators and tests.
+    last_status: dict[str, bool] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "started"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("started", "last_status")}
 
 
 class Ingester:
@@ -73,6 +75,7 @@ class Ingester:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
         self.client.reconnect_delay_set(min_delay=1, max_delay=5)
 
     # paho callbacks (network thread) ------------------------------------------------------
@@ -82,8 +85,10 @@ class Ingester:
             return
         topics = [(f"$share/{self.group}/jingzhi/v1/+/{kind}", 1) for kind in ("events", "status")]
         client.subscribe(topics)
-        self.connected.set()
         log.info("ingester connected (session present: %s)", getattr(flags, "session_present", "?"))
+
+    def _on_subscribe(self, client: Any, userdata: Any, mid: Any, reasons: Any, properties: Any) -> None:
+        self.connected.set()  # subscribed: from now on nothing published is missed
 
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         self.connected.clear()
@@ -129,10 +134,12 @@ class Ingester:
                     )
                 else:
                     set_status(device, state)
+                    self.stats.last_status[device] = state
                 self.stats.status += 1
                 continue
             items.append(Incoming(Transport.MQTT, message.payload, device_code=device, remote=message.topic))
-        result = ingest_batch(items, on_commit=self._send_commands) if items else BatchResult(outcomes=[])
+        result = ingest_batch(items) if items else BatchResult(outcomes=[])
+        self._send_commands(result)  # ingest_batch's transaction has committed when it returns
         self.stats.stored += result.count("stored")
         self.stats.duplicate += result.count("duplicate")
         self.stats.rejected += result.count("rejected")

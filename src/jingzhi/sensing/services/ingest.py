@@ -109,12 +109,12 @@ def _reject(item: Incoming, code: str, detail: str, device: Device | None, code_
 
 
 def _check_device(item: Incoming, event: contract.Event, device: Device | None) -> tuple[str, str] | None:
+    if item.device_code is not None and item.device_code != event.device:
+        return "device_mismatch", f"sent on the channel of {item.device_code!r} but names {event.device!r}"
     if device is None:
         return "unknown_device", f"no device with code {event.device!r}"
     if not device.active:
         return "device_inactive", f"device {device.code} is deactivated"
-    if item.device_code is not None and item.device_code != event.device:
-        return "device_mismatch", f"sent on the channel of {item.device_code!r} but names {event.device!r}"
     if item.transport == Transport.HTTP:
         if not item.token or not device.token_digest:
             return "bad_token", "missing device token"
