@@ -1,7 +1,10 @@
 """The MQTT ingester (``jingzhi ingest mqtt``).
 
-- Subscribes with QoS 1 to ``$share/<group>/jingzhi/v1/+/events`` and ``…/+/status``: an MQTT 5
-  shared subscription, so several ingesters split the stream between them.
+- Subscribes with QoS 1 to ``jingzhi/v1/+/events`` and ``…/+/status``; with a group, to
+  ``$share/<group>/…``: an MQTT 5 shared subscription, so several ingesters split the stream.
+  (Mosquitto 2.0 does not keep shared subscriptions across a broker restart: messages published
+  after the restart and before the ingesters re-subscribe are dropped by the broker. One ingester
+  without a group loses nothing; see docs/PERFORMANCE.md, "Ingest".)
 - Persistent session (clean start off, session expiry): while an ingester restarts, the broker
   keeps its subscription and queues its messages.
 - Manual acknowledgement: a message is PUBACKed only after the transaction holding its event
@@ -56,7 +59,7 @@ class Ingester:
         url: str,
         *,
         client_id: str,
-        group: str = "jingzhi",
+        group: str | None = None,
         batch_size: int = 500,
         max_wait: float = 0.05,
         session_expiry_s: int = 7 * 24 * 3600,
@@ -83,7 +86,8 @@ class Ingester:
         if reason.is_failure:
             log.warning("MQTT connection refused: %s", reason)
             return
-        topics = [(f"$share/{self.group}/jingzhi/v1/+/{kind}", 1) for kind in ("events", "status")]
+        share = f"$share/{self.group}/" if self.group else ""
+        topics = [(f"{share}jingzhi/v1/+/{kind}", 1) for kind in ("events", "status")]
         client.subscribe(topics)
         log.info("ingester connected (session present: %s)", getattr(flags, "session_present", "?"))
 

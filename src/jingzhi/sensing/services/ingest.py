@@ -96,7 +96,7 @@ def _reject(item: Incoming, code: str, detail: str, device: Device | None, code_
         text = body[:KEEP_BODY_CHARS].decode("utf-8", errors="replace")
     return RejectedEvent(
         transport=item.transport,
-        device_code=(code_hint or item.device_code or "")[:64],
+        device_code=(item.device_code or code_hint or "")[:64],
         device=device,
         community_id=device.community_id if device is not None else None,
         code=code,

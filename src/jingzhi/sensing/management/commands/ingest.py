@@ -28,7 +28,12 @@ class Command(BaseCommand):
             help="stable client id: the broker keeps this ingester's session while it restarts "
             "(default: jingzhi-ingest-<host>)",
         )
-        mqtt.add_argument("--group", default="jingzhi", help="shared-subscription group ($share/<group>/…)")
+        mqtt.add_argument(
+            "--group",
+            default=None,
+            help="share the stream with the other ingesters of this group (MQTT 5 shared subscription "
+            "$share/<group>/…); without it, one ingester takes every message",
+        )
         mqtt.add_argument("--batch", type=int, default=500, help="largest batch per transaction")
         mqtt.add_argument("--max-wait", type=float, default=0.05, help="seconds to gather a batch")
         mqtt.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
@@ -46,7 +51,8 @@ class Command(BaseCommand):
         ingester.install_signal_handlers()
         until = time.monotonic() + options["duration"] if options["duration"] else None
         if options["verbosity"] > 0:
-            self.stderr.write(f"ingesting from {url} as {client_id} (group {options['group']})")
+            share = f"shared group {options['group']}" if options["group"] else "no shared group"
+            self.stderr.write(f"ingesting from {url} as {client_id} ({share})")
         stats = ingester.run(until=until)
         if options["stats"]:
             self.stdout.write(json.dumps(stats.as_dict()))
