@@ -27,6 +27,7 @@ from jingzhi.registry.models import Credential
 from jingzhi.sensing import contract
 from jingzhi.sensing.choices import CommandStatus, PersonKind, Transport
 from jingzhi.sensing.models import AccessPass, Device, DeviceCommand, Event, Presence, RejectedEvent
+from jingzhi.sensing.services.bulk import insert_rows
 from jingzhi.sensing.services.retention import retention_days
 
 #: How much of a rejected body is kept for inspection.
@@ -152,66 +153,64 @@ def _match_credentials(accepted: list[_Accepted]) -> None:
 
 
 _COLUMNS = (
-    "device_id",
-    "event_id",
-    "type",
-    "occurred_at",
-    "received_at",
-    "transport",
-    "payload",
-    "media",
-    "media_expires_at",
-    "place_id",
-    "subdistrict_id",
-    "community_id",
-    "grid_id",
-    "estate_id",
-    "resident_id",
+    ("device_id", "bigint"),
+    ("event_id", "text"),
+    ("type", "text"),
+    ("occurred_at", "timestamptz"),
+    ("received_at", "timestamptz"),
+    ("transport", "text"),
+    ("payload", "jsonb"),
+    ("media", "text"),
+    ("media_expires_at", "timestamptz"),
+    ("place_id", "bigint"),
+    ("subdistrict_id", "bigint"),
+    ("community_id", "bigint"),
+    ("grid_id", "bigint"),
+    ("estate_id", "bigint"),
+    ("resident_id", "bigint"),
 )
+
+
+def _when(value: dt.datetime | None) -> Any:
+    return (
+        value if value is None or connection.vendor == "postgresql" else connection.ops.adapt_datetimefield_value(value)
+    )
 
 
 def _insert_events(accepted: list[_Accepted], now: dt.datetime) -> dict[tuple[int, str], int]:
     """INSERT … ON CONFLICT DO NOTHING RETURNING: the new rows' ids by (device id, event_id)."""
-    ops = connection.ops
-    json_cast = "::jsonb" if connection.vendor == "postgresql" else ""
-    placeholders = "(" + ", ".join(f"%s{json_cast}" if c == "payload" else "%s" for c in _COLUMNS) + ")"
-    received = ops.adapt_datetimefield_value(now)
-    params: list[Any] = []
+    rows = []
     for acc in accepted:
         device, ev = acc.device, acc.event
-        expires = (
-            ops.adapt_datetimefield_value(now + dt.timedelta(days=retention_days(ev.type)))
-            if ev.media is not None
-            else None
+        expires = now + dt.timedelta(days=retention_days(ev.type)) if ev.media is not None else None
+        rows.append(
+            (
+                device.pk,
+                ev.event_id,
+                ev.type,
+                _when(ev.occurred_at),
+                _when(now),
+                acc.item.transport,
+                json.dumps(ev.payload, ensure_ascii=False),
+                "",
+                _when(expires),
+                device.place_id,
+                device.subdistrict_id,
+                device.community_id,
+                device.grid_id,
+                device.estate_id,
+                acc.resident_id,
+            )
         )
-        params += [
-            device.pk,
-            ev.event_id,
-            ev.type,
-            ops.adapt_datetimefield_value(ev.occurred_at),
-            received,
-            acc.item.transport,
-            json.dumps(ev.payload, ensure_ascii=False),
-            "",
-            expires,
-            device.place_id,
-            device.subdistrict_id,
-            device.community_id,
-            device.grid_id,
-            device.estate_id,
-            acc.resident_id,
-        ]
-    table = ops.quote_name(Event._meta.db_table)
-    # Identifiers are our own constants and every value is a bound parameter.
-    sql = (
-        f"INSERT INTO {table} ({', '.join(ops.quote_name(c) for c in _COLUMNS)}) VALUES "  # noqa: S608
-        + ", ".join([placeholders] * len(accepted))
-        + f" ON CONFLICT ({ops.quote_name('device_id')}, {ops.quote_name('event_id')}) DO NOTHING"
-        + f" RETURNING {ops.quote_name('id')}, {ops.quote_name('device_id')}, {ops.quote_name('event_id')}"
+    inserted = insert_rows(
+        Event._meta.db_table,
+        [c for c, _t in _COLUMNS],
+        [t for _c, t in _COLUMNS],
+        rows,
+        conflict=("device_id", "event_id"),
+        returning=("id", "device_id", "event_id"),
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {(device_id, event_id): pk for pk, device_id, event_id in cursor.fetchall()}
+    return {(device_id, event_id): pk for pk, device_id, event_id in inserted}
 
 
 def _save_media(accepted: list[_Accepted], saved: list[str]) -> None:
@@ -229,26 +228,44 @@ def _save_media(accepted: list[_Accepted], saved: list[str]) -> None:
         Event.objects.filter(pk=acc.pk).update(media=path)
 
 
+_PASS_COLUMNS = (
+    "event_id",
+    "device_id",
+    "occurred_at",
+    "direction",
+    "person_kind",
+    "resident_id",
+    "credential_kind",
+    "credential_digest",
+    "community_id",
+    "estate_id",
+)
+_PASS_TYPES = ("bigint", "bigint", "timestamptz", "text", "text", "bigint", "text", "text", "bigint", "bigint")
+
+
 def _derive_access(new: list[_Accepted]) -> None:
     passes = [a for a in new if a.event.type == "access.pass"]
     if not passes:
         return
-    AccessPass.objects.bulk_create(
+    insert_rows(
+        AccessPass._meta.db_table,
+        _PASS_COLUMNS,
+        _PASS_TYPES,
         [
-            AccessPass(
-                event_id=a.pk or 0,
-                device=a.device,
-                occurred_at=a.event.occurred_at,
-                direction=a.event.payload["direction"],
-                person_kind=a.person_kind or PersonKind.VISITOR,
-                resident_id=a.resident_id,
-                credential_kind=a.event.payload.get("credential_kind") or "",
-                credential_digest=a.credential_digest,
-                community_id=a.device.community_id,
-                estate_id=a.device.estate_id,
+            (
+                a.pk,
+                a.device.pk,
+                _when(a.event.occurred_at),
+                a.event.payload["direction"],
+                a.person_kind or PersonKind.VISITOR,
+                a.resident_id,
+                a.event.payload.get("credential_kind") or "",
+                a.credential_digest,
+                a.device.community_id,
+                a.device.estate_id,
             )
             for a in passes
-        ]
+        ],
     )
     latest: dict[int, _Accepted] = {}
     for a in passes:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 
+from django.db.models import Case as DbCase
+from django.db.models import Value, When
 from django.utils import timezone
 
-from jingzhi.cases.choices import Source
+from jingzhi.cases.choices import OPEN_STATES, Source
 from jingzhi.cases.models import Case
-from jingzhi.cases.services import case_attach_repeat, case_open, open_case_for_incident
+from jingzhi.cases.services import Repeat, case_open, cases_attach_repeats
 from jingzhi.sensing import contract
 from jingzhi.sensing.choices import RuleAction
 from jingzhi.sensing.models import Device, DeviceCommand, Event, Rule
@@ -60,25 +61,35 @@ def raise_case(
     title: str,
     description: str,
     now: dt.datetime,
-    note_data: dict[str, Any] | None = None,
-) -> Case:
-    """Attach to the open case of this incident, or open one."""
+    repeats: list[tuple[int, str]],
+    open_cases: dict[str, Case],
+) -> tuple[Case, Repeat | None]:
+    """The open case of this incident (``open_cases``, looked up for the whole batch) if it was
+    touched within the suppression window, else a new one; with the repeats to record on it.
+    ``repeats`` are further (event pk, description) of the same incident in this batch."""
     assert rule.category is not None
-    existing = open_case_for_incident(key, since=now - dt.timedelta(seconds=rule.suppression_s))
-    if existing is not None:
-        return case_attach_repeat(existing, note=description[:500], now=now, **(note_data or {}))
-    return case_open(
-        actor=None,
-        category=rule.category,
-        place=device.place,
-        title=title,
-        description=description,
-        location=device.location,
-        priority=rule.priority or None,
-        source=Source.DEVICE,
-        incident_key=key,
-        now=now,
-    )
+    existing = open_cases.get(key)
+    if existing is not None and existing.updated_at >= now - dt.timedelta(seconds=rule.suppression_s):
+        more = [(0, description), *repeats]
+        case = existing
+    else:
+        case = case_open(
+            actor=None,
+            category=rule.category,
+            place=device.place,
+            title=title,
+            description=description,
+            location=device.location,
+            priority=rule.priority or None,
+            source=Source.DEVICE,
+            incident_key=key,
+            now=now,
+        )
+        more = repeats
+    if not more:
+        return case, None
+    note = more[-1][1] if len(more) == 1 else f"{len(more)} × {more[-1][1]}"
+    return case, Repeat(case=case, count=len(more), note=note, events=[pk for pk, _d in more if pk])
 
 
 def _repeat_count(rule: Rule, device: Device, event: contract.Event) -> int:
@@ -87,10 +98,16 @@ def _repeat_count(rule: Rule, device: Device, event: contract.Event) -> int:
 
 
 def apply_rules(new: list[tuple[int | None, contract.Event, Device]], *, now: dt.datetime | None = None) -> Effects:
-    """Act on newly stored events (inside the ingest transaction)."""
+    """Act on newly stored events (inside the ingest transaction).
+
+    Events of one incident in the batch are handled together: one lookup of the open case,
+    one update of its repeat count and one history entry, whatever their number.
+    """
     now = now or timezone.now()
     effects = Effects()
     rules: dict[tuple[int | None, str], Rule] | None = None
+    commands: list[DeviceCommand] = []
+    incidents: dict[str, list[tuple[int, contract.Event, Device, Rule]]] = {}
     for pk, event, device in new:
         if pk is None or event.type in ("access.pass", "noise.level", "command.ack"):
             continue  # high-volume types without case rules are never looked up
@@ -102,27 +119,44 @@ def apply_rules(new: list[tuple[int | None, contract.Event, Device]], *, now: dt
         if float(event.payload.get("confidence", 1.0)) < rule.min_confidence:
             continue
         if rule.action == RuleAction.COMMAND and rule.command:
-            command = DeviceCommand.objects.create(
-                device=device,
-                command_id=uuid.uuid4().hex,
-                name=rule.command,
-                params=dict(rule.params),
-                event_id=pk,
+            commands.append(
+                DeviceCommand(
+                    device=device, command_id=uuid.uuid4().hex, name=rule.command, params=dict(rule.params), event_id=pk
+                )
             )
-            effects.commands.append(command)
         if rule.category is None:
             continue
         if rule.repeat_threshold > 1 and _repeat_count(rule, device, event) < rule.repeat_threshold:
             continue
-        case = raise_case(
+        incidents.setdefault(incident_key(rule, device), []).append((pk, event, device, rule))
+    if commands:
+        effects.commands = DeviceCommand.objects.bulk_create(commands)
+    open_cases = {
+        c.incident_key: c
+        for c in Case.objects.filter(incident_key__in=list(incidents), state__in=OPEN_STATES).order_by("id")
+    }
+    repeats: list[Repeat] = []
+    links: dict[int, int] = {}
+    for key, items in incidents.items():
+        pk, event, device, rule = items[0]
+        case, repeat = raise_case(
             rule,
             device=device,
-            key=incident_key(rule, device),
+            key=key,
             title=_title(rule, device),
             description=_describe(event, device),
             now=now,
-            note_data={"event": pk},
+            repeats=[(p, _describe(e, d)) for p, e, d, _r in items[1:]],
+            open_cases=open_cases,
         )
-        Event.objects.filter(pk=pk).update(case=case)
-        effects.cases[pk] = case.pk
+        if repeat is not None:
+            repeats.append(repeat)
+        for p, *_rest in items:
+            links[p] = case.pk
+    cases_attach_repeats(repeats, now=now)
+    if links:
+        Event.objects.filter(pk__in=links).update(
+            case_id=DbCase(*(When(pk=p, then=Value(c)) for p, c in links.items()))
+        )
+    effects.cases = links
     return effects
