@@ -29,8 +29,24 @@ class World:
         return self.clients[key]
 
 
+def _seed_builtin() -> None:
+    """The built-in case categories and rules (data migrations). A transactional test's flush
+    deletes them; seeding again is a no-op when they are there."""
+    import importlib
+
+    from django.apps import apps
+
+    for module in ("jingzhi.cases.migrations.0002_builtin_categories", "jingzhi.sensing.migrations.0002_builtin_rules"):
+        importlib.import_module(module).create(apps, None)
+
+
 @pytest.fixture
-def world(db: None) -> World:
+def builtin(db: None) -> None:
+    _seed_builtin()
+
+
+@pytest.fixture
+def world(db: None, builtin: None) -> World:
     sub = f.place(PlaceKind.SUBDISTRICT, None, "320505407", "科技城（东渚街道）")
     a = f.community(sub, "320505407001", "甲社区", "张甲一", "甲花苑")
     b = f.community(sub, "320505407002", "乙社区", "欧阳乙二", "乙家园")

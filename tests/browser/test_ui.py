@@ -67,7 +67,15 @@ def test_language_switch_to_english(page: Any, world: World) -> None:
     with page.expect_navigation():
         page.select_option("select[name=language]", "en")
     page.wait_for_selector("text=Your scope")
-    assert page.locator("nav.mainnav").inner_text().split() == ["Home", "Places", "Residents", "Corrections"]
+    assert page.locator("nav.mainnav").inner_text().split() == [
+        "Home",
+        "Places",
+        "Residents",
+        "Corrections",
+        "Cases",
+        "Live",
+        "Devices",
+    ]
 
 
 def test_phone_layout_folds_the_navigation(page: Any, world: World) -> None:

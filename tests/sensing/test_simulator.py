@@ -32,9 +32,12 @@ from tests import factories as f
 
 MQTT_URL = "mqtt://127.0.0.1:1883"
 CARD = "C000000123"
-# transactional (the live server and the ingester see committed rows); the built-in rules and
-# case categories come from data migrations, restored for each test
-transactional = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def transactional(test: Any) -> Any:
+    """Committed rows (the live server and the ingester see them), with the built-in rules and
+    case categories seeded again after an earlier transactional test's flush."""
+    return pytest.mark.usefixtures("builtin")(pytest.mark.django_db(transaction=True)(test))
 
 
 def _fleet(tmp_path: Path) -> tuple[str, dict[str, str], Path]:

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Case as DbCase
-from django.db.models import F, Value, When
+from django.db.models import F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -291,8 +291,9 @@ def resident_report(
 ) -> tuple[Case, bool]:
     """A resident reports a problem at a place of their own estate.
 
-    Where an open case of the same category at the same building (or estate) was reported in the
-    last day, the report joins that case instead of opening a second one. Returns (case, joined).
+    Where a case of the same category is open at the same building (or estate) and was active in
+    the last day — reported by a neighbour or raised by a camera — the report joins that case
+    instead of opening a second one. Returns (case, joined).
     """
     resident = getattr(user, "resident", None)
     if resident is None:
@@ -311,7 +312,12 @@ def resident_report(
     key = f"report:{category.code}:{anchor}"
     actor = Actor.for_user(user)
     with transaction.atomic():
-        existing = open_case_for_incident(key, since=timezone.now() - window)
+        existing = (
+            Case.objects.filter(category=category, state__in=OPEN_STATES, updated_at__gte=timezone.now() - window)
+            .filter(Q(place_id=anchor) | Q(place__building_id=anchor) if place.building_id else Q(place_id=anchor))
+            .order_by("-id")
+            .first()
+        )
         joined = existing is not None and not existing.reports.filter(user=user).exists()
         if existing is not None and joined:
             case = existing

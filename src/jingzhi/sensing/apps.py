@@ -15,5 +15,11 @@ class SensingConfig(AppConfig):
 
         register_nav(_("Live"), "sensing:live", Capability.VIEW_DEVICES)
         register_nav(_("Devices"), "sensing:devices", Capability.VIEW_DEVICES)
+        from django.conf import settings
+
+        # With a broker configured, `jingzhi up` also runs the MQTT ingester (and the simulators
+        # then publish over MQTT); without one, devices and simulators use HTTP.
+        if settings.MQTT_URL and ("ingester", ["ingest", "mqtt"]) not in COMPONENTS:
+            COMPONENTS.append(("ingester", ["ingest", "mqtt"]))
         if ("simulators", ["simulate"]) not in COMPONENTS:
             COMPONENTS.append(("simulators", ["simulate"]))
