@@ -4,6 +4,7 @@ driven through a simulated evening at a square."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from zoneinfo import ZoneInfo
 
@@ -74,7 +75,7 @@ def test_simulated_evening_steps_down_mutes_once_and_never_pumps() -> None:
     assert mute.reason == "still_over" and dt.time(20, 0) < mute_at.time() < dt.time(20, 5)
     # Each step waited for fresh evidence: at least min_s and hold_s apart.
     times = [at for at, _d in decisions]
-    assert all((b - a).total_seconds() >= 60 for a, b in zip(times, times[1:], strict=False))
+    assert all((b - a).total_seconds() >= 60 for a, b in itertools.pairwise(times))
     assert all(d.laeq >= d.limit for _at, d in decisions)  # (LAeq rounded to 0.1 dB)
 
 
@@ -91,7 +92,7 @@ def test_quiet_after_steps_raises_back_slowly_without_oscillation() -> None:
     later = [d for at, d in decisions if at.time() >= dt.time(19, 20)]
     assert later and all(d.action == "raise" for d in later)
     raises = [at for at, d in decisions if d.action == "raise"]
-    assert all((b - a).total_seconds() >= 300 for a, b in zip(raises, raises[1:], strict=False))
+    assert all((b - a).total_seconds() >= 300 for a, b in itertools.pairwise(raises))
 
 
 def test_music_outside_the_window_is_muted_and_new_window_resets() -> None:
