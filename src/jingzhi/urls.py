@@ -13,6 +13,7 @@ urlpatterns = [
     path("register/", include("jingzhi.registry.urls")),
     path("cases/", include("jingzhi.cases.urls")),
     path("devices/", include("jingzhi.sensing.urls")),
+    path("squares/", include("jingzhi.squares.urls")),
     path("open311/v2/", include("jingzhi.cases.urls_open311")),
     path("", include("jingzhi.core.urls")),
 ]

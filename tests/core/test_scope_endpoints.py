@@ -23,6 +23,7 @@ from jingzhi.core.choices import Role
 from jingzhi.core.models import AuditEntry, Place, User
 from jingzhi.registry.models import CorrectionRequest, Resident
 from jingzhi.sensing.models import Rule
+from jingzhi.squares.models import Square
 from tests import factories as f
 from tests.conftest import World
 
@@ -195,6 +196,21 @@ def _event(community: f.Community) -> int:
     return event.pk
 
 
+def _square(community: f.Community) -> int:
+    from jingzhi.squares.models import Square
+
+    found = Square.objects.filter(place=community.community).first()
+    if found is None:
+        code = community.community.code
+        found = Square(
+            name=f"{community.community.name}广场",
+            place=community.community,
+            meter=f.device(community.community, f"meter-{code}", "noise_meter")[0],
+        )
+        found.save()
+    return found.pk
+
+
 FILLERS: dict[str, Callable[[World], list[Any]]] = {
     "place_id": lambda w: [p.pk for p in w.b.places],
     "resident_id": lambda w: [w.b.resident.pk],
@@ -207,6 +223,7 @@ FILLERS: dict[str, Callable[[World], list[Any]]] = {
     "code": lambda w: [_device(w.b).code],
     "community_id": lambda w: [w.b.community.pk],
     "event_type": lambda w: ["throw.detected"],
+    "square_id": lambda w: [_square(w.b)],
 }
 OWN: dict[str, Callable[[World], Any]] = {
     "place_id": lambda w: w.a.building.pk,
@@ -220,6 +237,7 @@ OWN: dict[str, Callable[[World], Any]] = {
     "code": lambda w: _device(w.a).code,
     "community_id": lambda w: w.a.community.pk,
     "event_type": lambda w: "throw.detected",
+    "square_id": lambda w: _square(w.a),
 }
 
 #: Where a route needs a particular kind of place for the positive control.
@@ -286,6 +304,7 @@ PAGE_FORMS: dict[str, dict[str, Any]] = {
     "cases:comment": {"note": "x"},
     "cases:my_case": {"confirmed": "1", "rating": "5"},
     "sensing:rule_edit": {"enabled": "on", "action": "record", "suppression_s": "1", "repeat_threshold": "1"},
+    "squares:edit": {"name": "x", "zone": "1", "standard": "gb3096", "windows": "19:00-21:00", "position": "facade"},
 }
 #: API operations about the caller themselves (no scoped object involved).
 SELF_OPERATIONS = {"jingzhi_core_api_me"}
@@ -339,6 +358,7 @@ def _unchanged(world: World) -> tuple[Any, ...]:
         sorted(CorrectionRequest.objects.values_list("pk", "status")),
         _cases_of(world.b.community),
         Rule.objects.count(),
+        sorted(Square.objects.values_list("pk", "name", "windows")),
     )
 
 

@@ -26,6 +26,7 @@ from jingzhi.registry.models import Credential, Resident
 from jingzhi.sensing.choices import DeviceKind
 from jingzhi.sensing.models import Device
 from jingzhi.sensing.services.ingest import token_digest
+from jingzhi.squares.models import Square
 
 CARD_SHARE = 0.6
 CAMERAS_PER_ESTATE = 2
@@ -116,6 +117,21 @@ def create_devices(communities: list[Place], estates: list[Place]) -> dict[str, 
             )
         )
     Device.objects.bulk_create(devices, batch_size=1000)
+    by_code = {d.code: d for d in devices}
+    for community in communities:
+        square = f"sq-{community.code[-3:]}"
+        Square(
+            name=f"{community.name}中心广场",
+            place=community,
+            meter=by_code[f"{square}-meter"],
+            speaker=by_code[f"{square}-speaker"],
+            zone="1",
+            windows="07:00-08:30,19:00-21:00",
+            volume_cap_db=65,
+            meter_distance_m=10,
+            facade_distance_m=40,
+            manager=f"{community.name}居委会",
+        ).save()
     path = tokens_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(tokens, indent=1))

@@ -130,6 +130,7 @@ INSTALLED_APPS = [
     "jingzhi.registry",
     "jingzhi.cases",
     "jingzhi.sensing",
+    "jingzhi.squares",
     "jingzhi.demo",
 ]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db.models import Case as DbCase
@@ -27,6 +28,29 @@ from jingzhi.sensing.models import Device, DeviceCommand, Event, Rule
 class Effects:
     cases: dict[int, int] = field(default_factory=dict)  # event pk → case pk
     commands: list[DeviceCommand] = field(default_factory=list)
+
+
+#: Apps that act on an event type themselves (the squares' noise controller on ``noise.level``)
+#: register a handler: it gets the batch's new events of that type inside the ingest transaction.
+Handler = Callable[[list[tuple[int, contract.Event, Device]], dt.datetime], Effects]
+_handlers: dict[str, list[Handler]] = {}
+
+
+def register_handler(event_type: str, handler: Handler) -> None:
+    if handler not in _handlers.setdefault(event_type, []):
+        _handlers[event_type].append(handler)
+
+
+def _run_handlers(new: list[tuple[int | None, contract.Event, Device]], now: dt.datetime, effects: Effects) -> None:
+    by_type: dict[str, list[tuple[int, contract.Event, Device]]] = {}
+    for pk, event, device in new:
+        if pk is not None and event.type in _handlers:
+            by_type.setdefault(event.type, []).append((pk, event, device))
+    for event_type, items in by_type.items():
+        for handler in _handlers[event_type]:
+            result = handler(items, now)
+            effects.cases.update(result.cases)
+            effects.commands.extend(result.commands)
 
 
 def rules_by_type() -> dict[tuple[int | None, str], Rule]:
@@ -159,4 +183,5 @@ def apply_rules(new: list[tuple[int | None, contract.Event, Device]], *, now: dt
             case_id=DbCase(*(When(pk=p, then=Value(c)) for p, c in links.items()))
         )
     effects.cases = links
+    _run_handlers(new, now, effects)
     return effects
