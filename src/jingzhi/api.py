@@ -57,6 +57,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _register_routers() -> None:
+    from jingzhi.cameras.api import router as cameras_router
     from jingzhi.cases.api import router as cases_router
     from jingzhi.core.api import router as core_router
     from jingzhi.registry.api import router as registry_router
@@ -66,6 +67,7 @@ def _register_routers() -> None:
     api.add_router("/v1/", registry_router)
     api.add_router("/v1/", sensing_router)
     api.add_router("/v1/", cases_router)
+    api.add_router("/v1/", cameras_router)
 
 
 _register_routers()

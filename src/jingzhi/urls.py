@@ -14,6 +14,7 @@ urlpatterns = [
     path("cases/", include("jingzhi.cases.urls")),
     path("devices/", include("jingzhi.sensing.urls")),
     path("squares/", include("jingzhi.squares.urls")),
+    path("cameras/", include("jingzhi.cameras.urls")),
     path("open311/v2/", include("jingzhi.cases.urls_open311")),
     path("", include("jingzhi.core.urls")),
 ]

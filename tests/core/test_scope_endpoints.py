@@ -119,11 +119,23 @@ def _import_token(world: World, community: f.Community, persona: str) -> str:
 
 
 def _device(community: f.Community) -> Any:
+    from django.core.files.base import ContentFile
+
+    from jingzhi.cameras.models import CameraSnapshot
     from jingzhi.sensing.models import Device
 
     code = f"cam-{community.community.code}"
     found = Device.objects.filter(code=code).first()
-    return found or f.device(community.building, code, "camera")[0]
+    if found is None:
+        found = f.device(community.building, code, "camera")[0]
+        found.config = {
+            "source": "rtsp://camera/main",
+            "facade": {"corners": [[0, 0], [10, 0], [10, 10], [0, 10]], "floors": 6, "columns": 2, "width_m": 12},
+        }
+        found.save()
+        snapshot = CameraSnapshot(device=found)
+        snapshot.image.save("r.jpg", ContentFile(b"\xff\xd8\xff\xe0 test"), save=True)
+    return found
 
 
 def _case(community: f.Community) -> int:
@@ -179,9 +191,13 @@ def _event(community: f.Community) -> int:
     from django.core.files.base import ContentFile
     from django.utils import timezone
 
+    from jingzhi.cameras.models import EventClip
     from jingzhi.sensing.models import Event
 
     device = _device(community)
+    found = Event.objects.filter(device=device, event_id=f"x-{device.pk}").first()
+    if found is not None:
+        return found.pk
     event = Event(
         device=device,
         event_id=f"x-{device.pk}",
@@ -193,6 +209,8 @@ def _event(community: f.Community) -> int:
     )
     event.fill_scope(device.place)
     event.media.save("x.jpg", ContentFile(b"\xff\xd8\xff\xe0 test"), save=True)
+    clip = EventClip(event=event, expires_at=timezone.now())
+    clip.file.save("x.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42"), save=True)
     return event.pk
 
 
@@ -254,6 +272,10 @@ DEVICE_OPERATIONS = {
     "jingzhi_sensing_api_ingest_status",
     "jingzhi_sensing_api_ingest_commands",
     "jingzhi_sensing_api_ingest_isapi",
+    "jingzhi_cameras_api_lease",
+    "jingzhi_cameras_api_release",
+    "jingzhi_cameras_api_snapshot",
+    "jingzhi_cameras_api_clip",
 }
 
 _PERSON = {"name": "新人", "id_number": "11010519491231002X", "ethnicity": "汉族", "residence_type": "registered"}

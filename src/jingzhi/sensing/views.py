@@ -92,6 +92,7 @@ def device_detail(request: HttpRequest, actor: Actor, code: str) -> HttpResponse
             "device": device,
             "events": device.events.order_by("-id")[:30],
             "commands": device.commands.order_by("-id")[:20],
+            "can_manage": actor.can(Capability.MANAGE_DEVICES, device.place),
         },
     )
 

@@ -131,6 +131,7 @@ INSTALLED_APPS = [
     "jingzhi.cases",
     "jingzhi.sensing",
     "jingzhi.squares",
+    "jingzhi.cameras",
     "jingzhi.demo",
 ]
 

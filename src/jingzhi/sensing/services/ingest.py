@@ -109,6 +109,25 @@ def _reject(item: Incoming, code: str, detail: str, device: Device | None, code_
     )
 
 
+#: Other holders of a right to send as a device (a vision worker leasing the camera), registered by
+#: the apps that issue them: ``check(device, token) -> bool``.
+_token_checks: list[Callable[[Device, str], bool]] = []
+
+
+def register_token_check(check: Callable[[Device, str], bool]) -> None:
+    if check not in _token_checks:
+        _token_checks.append(check)
+
+
+def token_allows(device: Device, token: str | None) -> bool:
+    """The device's own token, or a token another app vouches for on this device."""
+    if not token:
+        return False
+    if device.token_digest and hmac.compare_digest(token_digest(token), device.token_digest):
+        return True
+    return any(check(device, token) for check in _token_checks)
+
+
 def _check_device(item: Incoming, event: contract.Event, device: Device | None) -> tuple[str, str] | None:
     if item.device_code is not None and item.device_code != event.device:
         return "device_mismatch", f"sent on the channel of {item.device_code!r} but names {event.device!r}"
@@ -117,9 +136,9 @@ def _check_device(item: Incoming, event: contract.Event, device: Device | None) 
     if not device.active:
         return "device_inactive", f"device {device.code} is deactivated"
     if item.transport == Transport.HTTP:
-        if not item.token or not device.token_digest:
+        if not item.token:
             return "bad_token", "missing device token"
-        if not hmac.compare_digest(token_digest(item.token), device.token_digest):
+        if not token_allows(device, item.token):
             return "bad_token", "wrong device token"
     return None
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from django.db.models import Case as DbCase
 from django.db.models import Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from jingzhi.cases.choices import OPEN_STATES, Source
 from jingzhi.cases.models import Case
@@ -67,9 +68,15 @@ def incident_key(rule: Rule, device: Device) -> str:
     return f"rule:{rule.event_type}:{device.pk}"
 
 
-def _title(rule: Rule, device: Device) -> str:
+def _title(rule: Rule, device: Device, event: contract.Event) -> str:
     assert rule.category is not None
-    return f"{rule.category.label} · {device.location or device.place.name}"
+    title = f"{rule.category.label} · {device.location or device.place.name}"
+    floor, column = event.payload.get("floor"), event.payload.get("column")
+    if floor is not None:
+        title += " · " + _("floor %(floor)s") % {"floor": floor}
+        if column is not None:
+            title += " " + _("window column %(column)s") % {"column": column}
+    return title
 
 
 def _describe(event: contract.Event, device: Device) -> str:
@@ -167,7 +174,7 @@ def apply_rules(new: list[tuple[int | None, contract.Event, Device]], *, now: dt
             rule,
             device=device,
             key=key,
-            title=_title(rule, device),
+            title=_title(rule, device, event),
             description=_describe(event, device),
             now=now,
             repeats=[(p, _describe(e, d)) for p, e, d, _r in items[1:]],
