@@ -23,6 +23,7 @@ import heapq
 import itertools
 import json
 import logging
+import math
 import queue
 import random
 import re
@@ -60,6 +61,8 @@ EBIKE_EVERY_S = 3600
 NOISE_PERIOD_S = 10
 #: Square dance: noise meters read 60–72 dB between these hours.
 DANCE_HOURS = (19, 21)
+#: Devices that receive commands (and acknowledge them): elevators hold doors, speakers change volume.
+COMMANDED_KINDS = ("elevator", "speaker")
 #: Shares of gate passes: a resident's card, an unknown card, the rest visitors without credential.
 CARD_SHARE, UNKNOWN_CARD_SHARE = 0.80, 0.05
 #: Payload values that fail the schema of their event type (for malformed events).
@@ -220,7 +223,7 @@ class HttpTransport:
         self._waiting = False
 
     def open(self, devices: list[SimDevice]) -> None:
-        elevators = [d for d in devices if d.kind == "elevator"]
+        elevators = [d for d in devices if d.kind in COMMANDED_KINDS]
         now = time.monotonic()
         for i, device in enumerate(elevators):  # staggered
             self._next_poll[device.code] = now + self.poll_s * i / max(1, len(elevators))
@@ -354,7 +357,7 @@ class MqttTransport:
         return client
 
     def open(self, devices: list[SimDevice]) -> None:
-        self._elevators |= {d.code for d in devices if d.kind == "elevator"}
+        self._elevators |= {d.code for d in devices if d.kind in COMMANDED_KINDS}
         for device in devices:
             if device.code not in self.clients:
                 self.clients[device.code] = self._client(device)
@@ -507,6 +510,8 @@ class Simulator:
         self._salt = secrets.token_hex(3)
         self._dropped: dict[str, float] = {}
         self._acked: set[str] = set()
+        #: The volume (percent) each speaker was last commanded to; the square's meter hears it.
+        self.volumes: dict[str, int] = {}
         self.transport: Transport
         if transport == "http":
             if tokens is None:
@@ -568,12 +573,13 @@ class Simulator:
         if device.kind == "elevator":
             return "ebike.elevator", {"confidence": round(rng.uniform(0.7, 0.98), 2), "floor": rng.choice([1, 1, -1])}
         if device.kind == "noise_meter":
+            laeq = rng.uniform(45, 50) if 7 <= at.hour < 22 else rng.uniform(38, 44)
             if DANCE_HOURS[0] <= at.hour < DANCE_HOURS[1]:
-                laeq = rng.uniform(60, 72)
-            elif 7 <= at.hour < 22:
-                laeq = rng.uniform(45, 50)
-            else:
-                laeq = rng.uniform(38, 44)
+                # The music, at the volume the platform last set on the square's speaker (closed loop).
+                volume = self.volumes.get(device.code.replace("-meter", "-speaker"), 100)
+                if volume > 0:
+                    music = rng.uniform(60, 72) + 20 * math.log10(volume / 100)
+                    laeq = 10 * math.log10(10 ** (music / 10) + 10 ** (laeq / 10))
             return "noise.level", {
                 "laeq": round(laeq, 1),
                 "lafmax": round(laeq + rng.uniform(3, 8), 1),
@@ -683,6 +689,9 @@ class Simulator:
             if device is None or not command_id or command_id in self._acked:
                 continue
             self._acked.add(command_id)
+            if device.kind == "speaker":
+                params = command.get("params") or {}
+                self.volumes[code] = 0 if command.get("name") == "mute" else int(params.get("volume", 100))
             self.counters.acks_sent += 1
             doc = self.document(device, "command.ack", {"command_id": command_id, "ok": True})
             self._send(device, doc)
