@@ -181,3 +181,14 @@ def test_oversized_request_refused_and_recorded(world, camera) -> None:  # type:
     assert response.status_code == 413
     assert response.json()["code"] == "too_large"
     assert RejectedEvent.objects.get().code == "too_large"
+
+
+def test_last_gate_pass_on_the_resident_page_and_devices_on_the_place_page(world) -> None:  # type: ignore[no-untyped-def]
+    _gate, token = f.device(world.a.estate, "gate-a-n", "gate", location="北门", name="甲花苑北门")
+    credential_issue(actor=Actor.system(), resident=world.a.resident, kind=CredentialKind.CARD, reference="CARD-7")
+    post(token, doc("gate-a-n", "access.pass", direction="out", credential_kind="card", credential_ref="CARD-7"))
+    page = world.client("community_staff_a").get(f"/register/residents/{world.a.resident.pk}/").content.decode()
+    assert "甲花苑北门" in page
+    assert "甲花苑北门" in world.client("community_staff_a").get(f"/places/{world.a.estate.pk}/").content.decode()
+    # A volunteer sees neither (no device capability).
+    assert "甲花苑北门" not in world.client("volunteer_a").get(f"/places/{world.a.estate.pk}/").content.decode()

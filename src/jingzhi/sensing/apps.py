@@ -9,10 +9,15 @@ class SensingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from jingzhi.core import panels
         from jingzhi.core.choices import Capability
         from jingzhi.core.context_processors import register_nav
         from jingzhi.core.management.commands.up import COMPONENTS
+        from jingzhi.registry import facts
+        from jingzhi.sensing.panels import devices_here, last_seen
 
+        panels.register(devices_here)
+        facts.register(last_seen)
         register_nav(_("Live"), "sensing:live", Capability.VIEW_DEVICES)
         register_nav(_("Devices"), "sensing:devices", Capability.VIEW_DEVICES)
         from django.conf import settings

@@ -15,6 +15,7 @@ from jingzhi.core.pagination import CappedPaginator
 from jingzhi.core.scope import Actor
 from jingzhi.core.views.common import actor_view
 from jingzhi.registry.exports import residents_export
+from jingzhi.registry.facts import facts_for
 from jingzhi.registry.forms import ResidentEditForm, StatusForm
 from jingzhi.registry.presenters import resident_row
 from jingzhi.registry.selectors import resident_get, resident_timeline, residents_search
@@ -61,6 +62,7 @@ def resident_detail(request: HttpRequest, actor: Actor, resident_id: int) -> Htt
             "can_manage": actor.can(Capability.MANAGE_REGISTER, room),
             "tags": resident.tag_links.select_related("tag"),
             "timeline": resident_timeline(resident=resident, limit=50),
+            "extra_facts": facts_for(actor, resident),
         },
     )
 
