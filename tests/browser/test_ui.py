@@ -75,6 +75,7 @@ def test_language_switch_to_english(page: Any, world: World) -> None:
         "Cases",
         "Live",
         "Devices",
+        "Squares",
     ]
 
 
