@@ -22,7 +22,7 @@ from jingzhi.api import api
 from jingzhi.core.choices import Role
 from jingzhi.core.models import AuditEntry, Place, User
 from jingzhi.registry.models import CorrectionRequest, Resident
-from jingzhi.sensing.models import Rule
+from jingzhi.sensing.models import Device, Rule
 from jingzhi.squares.models import Square
 from tests import factories as f
 from tests.conftest import World
@@ -122,7 +122,6 @@ def _device(community: f.Community) -> Any:
     from django.core.files.base import ContentFile
 
     from jingzhi.cameras.models import CameraSnapshot
-    from jingzhi.sensing.models import Device
 
     code = f"cam-{community.community.code}"
     found = Device.objects.filter(code=code).first()
@@ -381,6 +380,7 @@ def _unchanged(world: World) -> tuple[Any, ...]:
         _cases_of(world.b.community),
         Rule.objects.count(),
         sorted(Square.objects.values_list("pk", "name", "windows")),
+        sorted(Device.objects.values_list("code", "token_digest", "config")),
     )
 
 

@@ -192,3 +192,22 @@ def test_last_gate_pass_on_the_resident_page_and_devices_on_the_place_page(world
     assert "甲花苑北门" in world.client("community_staff_a").get(f"/places/{world.a.estate.pk}/").content.decode()
     # A volunteer sees neither (no device capability).
     assert "甲花苑北门" not in world.client("volunteer_a").get(f"/places/{world.a.estate.pk}/").content.decode()
+
+
+def test_staff_register_a_device_and_rotate_its_token(world) -> None:  # type: ignore[no-untyped-def]
+    staff = world.client("community_staff_a")
+    assert "/devices/new/" in staff.get(f"/places/{world.a.building.pk}/").content.decode()
+    form = {"code": "cam-new", "name": "3幢立面", "kind": "camera", "location": "", "vendor": "generic"}
+    form |= {"vendor_key": "", "heartbeat_s": "60", "offline_allowance_s": "600"}
+    page = staff.post(f"/devices/new/{world.a.building.pk}/", form)
+    assert page.status_code == 200
+    token = page.content.decode().split('id="device-token">')[1].split("<")[0]
+    assert post(token, doc("cam-new", confidence=0.3)).status_code == 201
+    assert staff.post(f"/devices/new/{world.a.building.pk}/", form).status_code == 200  # duplicate code: form again
+    assert Device.objects.filter(code="cam-new").count() == 1
+    rotated = staff.post("/devices/cam-new/token/").content.decode().split('id="device-token">')[1].split("<")[0]
+    assert rotated != token
+    assert post(token, doc("cam-new", confidence=0.3)).status_code == 401
+    assert post(rotated, doc("cam-new", confidence=0.3)).status_code == 201
+    assert world.client("grid_worker_a").post(f"/devices/new/{world.a.grid.pk}/", form).status_code == 404
+    assert world.client("community_staff_b").post("/devices/cam-new/token/").status_code == 404

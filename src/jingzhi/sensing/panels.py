@@ -18,15 +18,20 @@ from jingzhi.sensing.selectors import devices_visible
 
 def devices_here(actor: Actor, place: Place) -> Panel | None:
     """The devices at or under an estate, building or unit, with their online state."""
-    if place.kind not in (PlaceKind.ESTATE, PlaceKind.BUILDING, PlaceKind.UNIT) or not actor.has_capability(
-        Capability.VIEW_DEVICES
-    ):
+    kinds = (PlaceKind.COMMUNITY, PlaceKind.GRID, PlaceKind.ESTATE, PlaceKind.BUILDING, PlaceKind.UNIT)
+    if place.kind not in kinds or not actor.has_capability(Capability.VIEW_DEVICES):
         return None
     devices = devices_visible(actor).filter(place_q(Device.SCOPE_PREFIX, place, Device.SCOPE_DIRECT))
     rows = list(devices.order_by("code")[:50])
-    if not rows:
+    actions = (
+        [Link(label=_("Add a device here"), url=reverse("sensing:device_new", args=[place.pk]))]
+        if actor.can(Capability.MANAGE_DEVICES, place)
+        else []
+    )
+    if not rows and not actions:
         return None
     return Panel(
+        actions=actions,
         title=_("Devices"),
         links=[
             Link(

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,10 +18,12 @@ from django.views.decorators.http import require_POST
 from jingzhi.core.choices import Capability, PlaceKind
 from jingzhi.core.models import Place
 from jingzhi.core.scope import Actor
+from jingzhi.core.selectors import place_get
 from jingzhi.core.services.audit import audit_log
 from jingzhi.core.views.common import actor_view
 from jingzhi.sensing.models import AccessPass, Device, Rule
 from jingzhi.sensing.selectors import devices_visible, events_visible, rejected_visible
+from jingzhi.sensing.services.devices import device_create, device_rotate_token
 
 FEED_ROWS = 40
 
@@ -199,3 +201,36 @@ def rule_reset(request: HttpRequest, actor: Actor, community_id: int, event_type
     if deleted:
         audit_log(actor=actor, action="rule.reset", place=community, object_repr=event_type)
     return redirect(f"{request.path.split('/rules/')[0]}/rules/?community={community.pk}")
+
+
+class DeviceForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Device
+        fields = ["code", "name", "kind", "location", "vendor", "vendor_key", "heartbeat_s", "offline_allowance_s"]
+
+
+@actor_view
+def device_new(request: HttpRequest, actor: Actor, place_id: int) -> HttpResponse:
+    """Register a device at a place; its token is shown once, on the next page."""
+    place = place_get(actor=actor, pk=place_id, cap=Capability.MANAGE_DEVICES)
+    form = DeviceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        values = {k: v for k, v in form.cleaned_data.items() if k != "code"}
+        try:
+            device, token = device_create(actor=actor, code=form.cleaned_data["code"], place=place, **values)
+        except ValidationError as exc:
+            for field, errors in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            return render(request, "sensing/device_token.html", {"device": device, "token": token})
+    return render(request, "sensing/device_form.html", {"form": form, "place": place})
+
+
+@actor_view
+@require_POST
+def device_token(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
+    """Give a device a new token (the old one stops working at once); shown once."""
+    device = get_object_or_404(devices_visible(actor), code=code)
+    token = device_rotate_token(actor=actor, device=device)
+    return render(request, "sensing/device_token.html", {"device": device, "token": token})
