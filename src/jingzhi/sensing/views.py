@@ -203,7 +203,7 @@ def rule_reset(request: HttpRequest, actor: Actor, community_id: int, event_type
     return redirect(f"{request.path.split('/rules/')[0]}/rules/?community={community.pk}")
 
 
-class DeviceForm(forms.ModelForm):  # type: ignore[type-arg]
+class DeviceForm(forms.ModelForm):
     class Meta:
         model = Device
         fields = ["code", "name", "kind", "location", "vendor", "vendor_key", "heartbeat_s", "offline_allowance_s"]
