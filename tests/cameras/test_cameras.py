@@ -139,3 +139,31 @@ def test_calibration_page_validates_saves_and_downloads(world: World, cameras: l
     assert world.client("grid_worker_a").get(url).status_code == 403
     assert world.client("community_secretary_b").get(url).status_code == 404
     assert Client().get(url).status_code == 302
+
+
+def test_expired_clips_are_deleted_and_the_event_stays(world: World, cameras: list[Device]) -> None:
+    from django.core.files.base import ContentFile
+
+    from jingzhi.cameras.services import purge_expired_clips
+
+    device = cameras[0]
+    event = Event(
+        device=device,
+        event_id="e1",
+        type="throw.detected",
+        occurred_at=timezone.now(),
+        transport="http",
+        payload={"confidence": 0.9},
+        place=device.place,
+    )
+    event.fill_scope(device.place)
+    event.save()
+    clip = EventClip(event=event, expires_at=timezone.now() + dt.timedelta(days=180))
+    clip.file.save("c.mp4", ContentFile(MP4), save=True)
+    path = clip.file.path
+    assert purge_expired_clips() == 0
+    assert purge_expired_clips(now=timezone.now() + dt.timedelta(days=181)) == 1
+    assert not EventClip.objects.exists() and Event.objects.filter(pk=event.pk).exists()
+    import os
+
+    assert not os.path.exists(path)

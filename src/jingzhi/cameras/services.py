@@ -150,3 +150,14 @@ def clip_attach(device: Device, event_id: str, upload: UploadedFile) -> tuple[Ev
         clip.file.delete(save=False)
         return EventClip.objects.get(event=event), False
     return clip, True
+
+
+def purge_expired_clips(*, now: dt.datetime | None = None) -> int:
+    """Delete clips whose retention ran out (the event and its case stay)."""
+    now = now or timezone.now()
+    purged = 0
+    for clip in EventClip.objects.filter(expires_at__lte=now).iterator():
+        clip.file.delete(save=False)
+        clip.delete()
+        purged += 1
+    return purged
