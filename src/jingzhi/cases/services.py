@@ -171,7 +171,9 @@ def case_assign(*, actor: Actor, case: Case, assignee: User, note: str = "") -> 
     if case.state not in (*OPEN_STATES,):
         raise ValidationError(_("Only an open case can be assigned."), code="not_open")
     if not _may_work(assignee, case):
-        raise ValidationError({"assignee": _("This person does not work on cases at this place.")}, code="assignee")
+        raise ValidationError(
+            {"assignee": ValidationError(_("This person does not work on cases at this place."), code="assignee")}
+        )
     previous = case.assignee.get_username() if case.assignee else ""
     with transaction.atomic():
         case.assignee = assignee
@@ -215,9 +217,13 @@ def case_transition(*, actor: Actor, case: Case, to: str, note: str = "") -> Cas
         Capability.ASSIGN_CASES, case.place
     ):
         raise PermissionDenied(_("Only the community desk may close, reject or reopen a case."))
+    if to == CaseState.ASSIGNED and case.assignee_id is None:  # assigning is case_assign's
+        raise ValidationError({"assignee": ValidationError(_("Choose who takes the case."), code="assignee")})
     note = note.strip()
     if to in (CaseState.RESOLVED, CaseState.REJECTED) and not note:
-        raise ValidationError({"note": _("Say what was done (or why the case is rejected).")}, code="note_required")
+        raise ValidationError(
+            {"note": ValidationError(_("Say what was done (or why the case is rejected)."), code="note_required")}
+        )
     now = timezone.now()
     before = case.state
     fields = ["state", "updated_at"]
@@ -253,7 +259,7 @@ def case_comment(*, actor: Actor, case: Case, note: str) -> CaseActivity:
         raise PermissionDenied(_("You may not comment on this case."))
     note = note.strip()
     if not note:
-        raise ValidationError({"note": _("Write a comment.")}, code="empty")
+        raise ValidationError({"note": ValidationError(_("Write a comment."), code="empty")})
     Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
     return _activity(case, ActivityKind.COMMENT, actor=actor, note=note[:2000])
 
@@ -261,9 +267,11 @@ def case_comment(*, actor: Actor, case: Case, note: str) -> CaseActivity:
 def check_evidence(upload: UploadedFile) -> str:
     content_type = (upload.content_type or "").split(";")[0].strip().lower()
     if content_type not in EVIDENCE_TYPES:
-        raise ValidationError({"photo": _("Attach a JPEG or PNG photo or an MP4 clip.")}, code="media_type")
+        raise ValidationError(
+            {"photo": ValidationError(_("Attach a JPEG or PNG photo or an MP4 clip."), code="media_type")}
+        )
     if (upload.size or 0) > MAX_EVIDENCE_BYTES:
-        raise ValidationError({"photo": _("The file is larger than 10 MB.")}, code="media_too_large")
+        raise ValidationError({"photo": ValidationError(_("The file is larger than 10 MB."), code="media_too_large")})
     return content_type
 
 
@@ -299,13 +307,17 @@ def resident_report(
     if resident is None:
         raise PermissionDenied(_("Only residents in the register can report here."))
     if not category.residents_may_report or not category.active:
-        raise ValidationError({"category": _("This kind of problem cannot be reported here.")}, code="category")
+        raise ValidationError(
+            {"category": ValidationError(_("This kind of problem cannot be reported here."), code="category")}
+        )
     home = resident.household.room
     if place.estate_id is None or place.estate_id != home.estate_id:
-        raise ValidationError({"place": _("Report problems in your own estate.")}, code="place")
+        raise ValidationError({"place": ValidationError(_("Report problems in your own estate."), code="place")})
     description = description.strip()
     if len(description) < 4:
-        raise ValidationError({"description": _("Describe the problem in a few words.")}, code="description")
+        raise ValidationError(
+            {"description": ValidationError(_("Describe the problem in a few words."), code="description")}
+        )
     if photo is not None:
         check_evidence(photo)
     anchor = place.building_id or place.estate_id
@@ -344,11 +356,26 @@ def resident_report(
     return case, joined
 
 
+def _unconfirmed(case: Case) -> Q:
+    """Reports whose reporter has not rated the case's current result (a rating given before the
+    case was last resolved answered an earlier result: one that was not solved)."""
+    if case.resolved_at is None:
+        return Q(rated_at__isnull=True)
+    return Q(rated_at__isnull=True) | Q(rated_at__lt=case.resolved_at)
+
+
+def awaits_rating(case: Case, report: CaseReport) -> bool:
+    """Whether this reporter may (still) confirm and rate the case's result."""
+    if case.state not in (CaseState.RESOLVED, CaseState.CLOSED):
+        return False
+    return report.rated_at is None or (case.resolved_at is not None and report.rated_at < case.resolved_at)
+
+
 def case_rate(*, user: User, case: Case, rating: int, confirmed: bool, comment: str = "") -> CaseReport:
     """The reporter confirms (or not) that the problem is solved and rates the work (1–5).
 
-    Not confirmed reopens the case for the assignee. When every reporter has confirmed, the
-    case closes.
+    Not confirmed reopens the case for the assignee. When every reporter has confirmed the
+    current result, the case closes.
     """
     report = case.reports.filter(user=user).first()
     if report is None:
@@ -356,7 +383,7 @@ def case_rate(*, user: User, case: Case, rating: int, confirmed: bool, comment: 
     if case.state not in (CaseState.RESOLVED, CaseState.CLOSED):
         raise ValidationError(_("The case can be rated once it is resolved."), code="not_resolved")
     if not 1 <= int(rating) <= 5:
-        raise ValidationError({"rating": _("Rate from 1 to 5.")}, code="rating")
+        raise ValidationError({"rating": ValidationError(_("Rate from 1 to 5."), code="rating")})
     now = timezone.now()
     actor = Actor.for_user(user)
     with transaction.atomic():
@@ -369,7 +396,7 @@ def case_rate(*, user: User, case: Case, rating: int, confirmed: bool, comment: 
             _activity(
                 case, ActivityKind.STATE, actor=actor, note=_("The reporter says it is not solved."), to="reopened"
             )
-        elif confirmed and case.state == CaseState.RESOLVED and not case.reports.filter(rated_at__isnull=True).exists():
+        elif confirmed and case.state == CaseState.RESOLVED and not case.reports.filter(_unconfirmed(case)).exists():
             case.state, case.closed_at, case.updated_at = CaseState.CLOSED, now, now
             case.save(update_fields=["state", "closed_at", "updated_at"])
             _activity(case, ActivityKind.STATE, actor=actor, to="closed", confirmed=True)

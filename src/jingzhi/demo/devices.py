@@ -25,6 +25,7 @@ from jingzhi.registry.choices import CredentialKind, ResidentStatus
 from jingzhi.registry.models import Credential, Resident
 from jingzhi.sensing.choices import DeviceKind
 from jingzhi.sensing.models import Device
+from jingzhi.sensing.mosquitto import password_hash
 from jingzhi.sensing.services.ingest import token_digest
 from jingzhi.squares.models import Square
 
@@ -49,6 +50,7 @@ def _device(
         place=place,
         location=location,
         token_digest=token_digest(token),
+        mqtt_password_hash=password_hash(token),
         heartbeat_s=60,
         offline_allowance_s=1800,
         **extra,

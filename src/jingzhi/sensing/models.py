@@ -55,6 +55,8 @@ class Device(ScopedToPlace):
     vendor = models.CharField(_("protocol"), max_length=12, choices=Vendor.choices, default=Vendor.GENERIC)
     vendor_key = models.CharField(_("vendor id (MAC)"), max_length=64, blank=True, db_index=True)
     token_digest = models.CharField(max_length=64, blank=True, editable=False)
+    #: The same token hashed for Mosquitto's password file (``jingzhi devices mosquitto``).
+    mqtt_password_hash = models.CharField(max_length=200, blank=True, editable=False)
     heartbeat_s = models.PositiveIntegerField(_("heartbeat every (s)"), default=60)
     offline_allowance_s = models.PositiveIntegerField(_("offline allowance (s)"), default=600)
     config = models.JSONField(_("configuration"), default=dict, blank=True)

@@ -133,6 +133,15 @@ class RuleForm(forms.ModelForm):
         ]
         labels = {"params": gettext_lazy("Parameters (JSON)")}
 
+    def clean_params(self) -> dict[str, object]:
+        """An emptied parameters box means no parameters (the column holds JSON, never NULL)."""
+        value = self.cleaned_data.get("params")
+        if value in (None, ""):
+            return {}
+        if not isinstance(value, dict):  # the watchers and commands read named parameters
+            raise ValidationError(self.fields["params"].error_messages["invalid"], code="invalid")
+        return value
+
 
 def _rule_communities(actor: Actor) -> list[Place]:
     if actor.is_platform_admin:

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from jingzhi.cases import services
-from jingzhi.cases.choices import ActivityKind, CaseState
+from jingzhi.cases.choices import ActivityKind
 from jingzhi.cases.forms import RateForm, ReportForm
 from jingzhi.cases.models import Case, CaseReport
 from jingzhi.core.models import User
@@ -101,6 +101,6 @@ def my_case(request: HttpRequest, actor: Actor, case_id: int) -> HttpResponse:
             "activities": case.activities.filter(kind__in=PUBLIC_ACTIVITY),
             "evidence": case.evidence.filter(uploaded_by=user),
             "form": form,
-            "can_rate": case.state in (CaseState.RESOLVED, CaseState.CLOSED) and report.rated_at is None,
+            "can_rate": services.awaits_rating(case, report),
         },
     )

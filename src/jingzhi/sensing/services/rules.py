@@ -55,13 +55,17 @@ def _run_handlers(new: list[tuple[int | None, contract.Event, Device]], now: dt.
 
 
 def rules_by_type() -> dict[tuple[int | None, str], Rule]:
-    """Enabled rules keyed by (community id or None for the platform default, event type)."""
-    return {(r.community_id, r.event_type): r for r in Rule.objects.filter(enabled=True).select_related("category")}
+    """Rules keyed by (community id or None for the platform default, event type), disabled ones
+    included: a community's own rule replaces the platform's even when it is switched off."""
+    return {(r.community_id, r.event_type): r for r in Rule.objects.select_related("category")}
 
 
 def rule_for(rules: dict[tuple[int | None, str], Rule], community_id: int | None, event_type: str) -> Rule | None:
-    """A community's own rule for the type, else the platform-wide one."""
-    return rules.get((community_id, event_type)) or rules.get((None, event_type))
+    """The rule in force: a community's own rule for the type, else the platform-wide one; None
+    when that rule is switched off."""
+    key = (community_id, event_type)
+    rule = rules[key] if key in rules else rules.get((None, event_type))
+    return rule if rule is not None and rule.enabled else None
 
 
 def incident_key(rule: Rule, device: Device) -> str:

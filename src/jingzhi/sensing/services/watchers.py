@@ -30,16 +30,32 @@ FOREVER = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 def _rules(event_type: str) -> dict[int | None, Rule]:
-    return {
-        r.community_id: r
-        for r in Rule.objects.filter(event_type=event_type, enabled=True, category__isnull=False).select_related(
-            "category"
-        )
-    }
+    """The rules of a watcher by community (None: the platform's), disabled ones included: a
+    community's own rule replaces the platform's even when it is switched off."""
+    return {r.community_id: r for r in Rule.objects.filter(event_type=event_type).select_related("category")}
+
+
+def _acts(rule: Rule | None) -> bool:
+    return rule is not None and rule.enabled and rule.category_id is not None
+
+
+def _enabled(rules: dict[int | None, Rule]) -> dict[int | None, Rule]:
+    """The rules that open cases."""
+    return {community_id: r for community_id, r in rules.items() if _acts(r)}
 
 
 def _rule(rules: dict[int | None, Rule], community_id: int | None) -> Rule | None:
-    return rules.get(community_id) or rules.get(None)
+    """The rule in force in a community: its own (None when switched off), else the platform's."""
+    rule = rules.get(community_id) if community_id in rules else rules.get(None)
+    return rule if _acts(rule) else None
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` earlier (28 February for a 29 February without one)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
 
 
 def _open_once(rule: Rule, *, key: str, place: Place, title: str, description: str, now: dt.datetime) -> Case | None:
@@ -64,7 +80,7 @@ def watch_offline(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     mark_silent_offline(now=now)
     rules = _rules("watch.offline")
-    if not rules:
+    if not _enabled(rules):
         return 0
     opened = 0
     for device in Device.objects.filter(active=True, online=False).select_related("place"):
@@ -90,12 +106,13 @@ def watch_offline(*, now: dt.datetime | None = None) -> int:
 def watch_welfare(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     opened = 0
-    for community_id, rule in _rules("watch.welfare").items():
+    all_rules = _rules("watch.welfare")
+    for community_id, rule in _enabled(all_rules).items():
         hours = float(rule.params.get("hours", 48))
         min_age = int(rule.params.get("min_age", 60))
         since = now - dt.timedelta(hours=hours)
         today = timezone.localdate(now)
-        born_before = today.replace(year=today.year - min_age)
+        born_before = _years_before(today, min_age)
         residents = Resident.objects.filter(
             status=ResidentStatus.PRESENT, household__member_count=1, birth_date__lte=born_before
         ).filter(
@@ -105,11 +122,7 @@ def watch_welfare(*, now: dt.datetime | None = None) -> int:
         if community_id is not None:
             residents = residents.filter(community_id=community_id)
         else:  # the default rule covers communities without their own
-            residents = residents.exclude(
-                community_id__in=Rule.objects.filter(event_type="watch.welfare", community__isnull=False).values(
-                    "community_id"
-                )
-            )
+            residents = residents.exclude(community_id__in=[c for c in all_rules if c is not None])
         for resident in residents.select_related("household__room"):
             last = Presence.objects.filter(resident=resident).values_list("last_seen_at", flat=True).first()
             seen = timezone.localtime(last).strftime("%Y-%m-%d %H:%M") if last else _("never")
@@ -129,7 +142,8 @@ def watch_welfare(*, now: dt.datetime | None = None) -> int:
 def watch_tenants(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     opened = 0
-    for community_id, rule in _rules("watch.tenant").items():
+    all_rules = _rules("watch.tenant")
+    for community_id, rule in _enabled(all_rules).items():
         passes = int(rule.params.get("passes", 5))
         days = float(rule.params.get("days", 7))
         since = now - dt.timedelta(days=days)
@@ -147,7 +161,8 @@ def watch_tenants(*, now: dt.datetime | None = None) -> int:
             rows = rows.filter(community_id=community_id)
         for row in rows:
             estate = Place.objects.get(pk=row["estate_id"])
-            if community_id is None and _rule(_rules("watch.tenant"), estate.community_id) is not rule:
+            in_force = _rule(all_rules, estate.community_id)
+            if in_force is None or in_force.pk != rule.pk:  # the community has its own rule
                 continue
             key = f"tenant:{estate.pk}:{row['credential_digest'][:24]}"
             if (
