@@ -167,3 +167,35 @@ def test_expired_clips_are_deleted_and_the_event_stays(world: World, cameras: li
     import os
 
     assert not os.path.exists(path)
+
+
+def test_oversized_or_wrong_clip_is_refused_with_its_code(world: World, cameras: list[Device]) -> None:
+    from jingzhi.cameras import services
+
+    _worker, token = worker_add("box-1")
+    _post(token, "/api/v1/vision/lease", {"max_cameras": 1})
+    event = doc("cam-0", "throw.detected", event_id="vw-9", floor=3, confidence=0.9)
+    Client().post(
+        "/api/v1/ingest/events",
+        json.dumps(event),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    wrong = {
+        "device": "cam-0",
+        "event_id": "vw-9",
+        "clip": SimpleUploadedFile("c.gif", b"GIF89a", content_type="image/gif"),
+    }
+    answer = Client().post("/api/v1/ingest/clips", wrong, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert answer.status_code == 422 and answer.json()["code"] == "media_type"
+    limit, services.MAX_CLIP_BYTES = services.MAX_CLIP_BYTES, 100
+    try:
+        big = {
+            "device": "cam-0",
+            "event_id": "vw-9",
+            "clip": SimpleUploadedFile("c.mp4", MP4, content_type="video/mp4"),
+        }
+        answer = Client().post("/api/v1/ingest/clips", big, HTTP_AUTHORIZATION=f"Bearer {token}")
+    finally:
+        services.MAX_CLIP_BYTES = limit
+    assert answer.status_code == 413 and answer.json()["code"] == "media_too_large"

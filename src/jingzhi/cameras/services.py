@@ -111,10 +111,10 @@ def _check_upload(upload: UploadedFile, types: tuple[str, ...], limit: int, fiel
     content_type = (upload.content_type or "").split(";")[0].strip().lower()
     if content_type not in types:
         raise ValidationError(
-            {field: f"{content_type or 'unknown'} is not one of {', '.join(types)}"}, code="media_type"
+            f"{field}: {content_type or 'unknown'} is not one of {', '.join(types)}", code="media_type"
         )
     if (upload.size or 0) > limit:
-        raise ValidationError({field: f"{upload.size} bytes exceed {limit}"}, code="media_too_large")
+        raise ValidationError(f"{field}: {upload.size} bytes exceed {limit}", code="media_too_large")
 
 
 def snapshot_save(device: Device, upload: UploadedFile) -> CameraSnapshot:

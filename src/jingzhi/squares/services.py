@@ -47,9 +47,12 @@ def _curve(square: Square, until: dt.datetime, minutes: int = 15) -> str:
     return " · ".join(f"{timezone.localtime(m.minute):%H:%M} {m.laeq:.1f}" for m in rows)
 
 
-def _open_case(square: Square, decision: Decision, at: dt.datetime, basis: str) -> Case:
-    rule = Rule.objects.filter(event_type="noise.exceeded", enabled=True, community=square.community_id).first()
-    rule = rule or Rule.objects.filter(event_type="noise.exceeded", enabled=True, community__isnull=True).first()
+def _open_case(square: Square, decision: Decision, at: dt.datetime, basis: str) -> Case | None:
+    # A community's own rule replaces the platform's, also when it is switched off.
+    rule = Rule.objects.filter(event_type="noise.exceeded", community=square.community_id).first()
+    rule = rule or Rule.objects.filter(event_type="noise.exceeded", community__isnull=True).first()
+    if rule is not None and not rule.enabled:
+        return None
     category = rule.category if rule is not None and rule.category is not None else Category.objects.get(code="noise")
     what = (
         _("Music outside the allowed hours")
