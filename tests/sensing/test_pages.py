@@ -203,7 +203,6 @@ def test_event_media_served_in_scope_and_audited(world: World, media_root: Path)
         served = world.client(who).get(url)
         assert served.status_code == 200, who
         assert b"".join(served.streaming_content) == JPEG  # type: ignore[attr-defined]
-        served.close()
     entries = AuditEntry.objects.filter(action="event.media", object_id=str(event.pk))
     assert entries.count() == 3
     assert {e.actor_name for e in entries} == {"community_staff_a", "grid_worker_a", "property_manager_a"}
