@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from jingzhi.cases.choices import ActivityKind, CaseState, Escalation, Priority, RouteTo, Source
+from jingzhi.core.models.scoped import ScopedToPlace
 
 
 class Category(models.Model):
@@ -43,11 +44,8 @@ class Category(models.Model):
         return self.name_en if lang.startswith("en") and self.name_en else self.name
 
 
-class Case(models.Model):
+class Case(ScopedToPlace):
     """One incident someone owns until it is closed."""
-
-    SCOPE_PREFIX = "place"
-    SCOPE_DIRECT = ("subdistrict", "community", "grid", "estate")
 
     category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="+")
     title = models.CharField(_("title"), max_length=120)
@@ -86,19 +84,6 @@ class Case(models.Model):
     #: Groups repeats of one incident (rule + device or place); see ``case_for_incident``.
     incident_key = models.CharField(max_length=120, blank=True, editable=False)
     repeats = models.PositiveIntegerField(_("repeats"), default=0)
-    # Scope copied from the place, for one-column filters.
-    subdistrict = models.ForeignKey(
-        "core.Place", null=True, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
-    )
-    community = models.ForeignKey(
-        "core.Place", null=True, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
-    )
-    grid = models.ForeignKey(
-        "core.Place", null=True, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
-    )
-    estate = models.ForeignKey(
-        "core.Place", null=True, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
-    )
 
     class Meta:
         verbose_name = _("case")
@@ -116,18 +101,9 @@ class Case(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.fill_scope()
-        super().save(*args, **kwargs)
-
     @property
     def number(self) -> str:
         return f"GD{self.pk or 0:07d}"
-
-    def fill_scope(self) -> None:
-        place = self.place
-        self.subdistrict_id, self.community_id = place.subdistrict_id, place.community_id
-        self.grid_id, self.estate_id = place.grid_id, place.estate_id
 
     @property
     def is_open(self) -> bool:

@@ -2,40 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jingzhi.cases.choices import Priority
+from jingzhi.core.models.scoped import ScopedToPlace
 from jingzhi.sensing.choices import CommandStatus, DeviceKind, PersonKind, RuleAction, Transport, Vendor
-
-
-def _scope_fk(**kwargs: Any) -> models.ForeignKey[Any, Any]:
-    return models.ForeignKey(
-        "core.Place", null=True, on_delete=models.PROTECT, related_name="+", editable=False, **kwargs
-    )
-
-
-class ScopedToPlace(models.Model):
-    """Copies the place's sub-district, community, grid and estate onto the row (one-column scope)."""
-
-    SCOPE_PREFIX = "place"
-    SCOPE_DIRECT = ("subdistrict", "community", "grid", "estate")
-
-    subdistrict = _scope_fk(db_index=False)
-    community = _scope_fk(db_index=False)
-    grid = _scope_fk(db_index=False)
-    estate = _scope_fk(db_index=False)
-
-    class Meta:
-        abstract = True
-
-    def fill_scope(self, place: Any) -> None:
-        self.subdistrict_id, self.community_id = place.subdistrict_id, place.community_id
-        self.grid_id, self.estate_id = place.grid_id, place.estate_id
 
 
 class Device(ScopedToPlace):
@@ -73,10 +47,6 @@ class Device(ScopedToPlace):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.fill_scope(self.place)
-        super().save(*args, **kwargs)
 
 
 def _media_path(instance: Event, filename: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
 
 from django.db import models
 from django.utils import timezone
@@ -13,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jingzhi.acoustics.controller import VolumeController
 from jingzhi.acoustics.policy import GB3096_LIMITS, SquarePolicy, Window
-from jingzhi.sensing.models import ScopedToPlace
+from jingzhi.core.models.scoped import ScopedToPlace
 
 
 class Square(ScopedToPlace):
@@ -68,10 +67,6 @@ class Square(ScopedToPlace):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.fill_scope(self.place)
-        super().save(*args, **kwargs)
 
     def policy(self) -> SquarePolicy:
         return SquarePolicy(
