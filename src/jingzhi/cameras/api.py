@@ -8,7 +8,7 @@ from ninja import Router
 
 from jingzhi.cameras import services
 from jingzhi.cameras.models import VisionWorker
-from jingzhi.sensing.api import _device_by_token, _token
+from jingzhi.sensing.api import device_by_token, request_token
 from jingzhi.sensing.models import Event
 
 router = Router(tags=["camera workers"])
@@ -21,7 +21,7 @@ def _respond(request: HttpRequest, body: object, status: int) -> HttpResponse:
 
 
 def _worker(request: HttpRequest) -> VisionWorker | None:
-    return services.worker_for(_token(request))
+    return services.worker_for(request_token(request))
 
 
 def _unauthorised(request: HttpRequest) -> HttpResponse:
@@ -100,7 +100,7 @@ def clip(request: HttpRequest) -> HttpResponse:
     """The clip of an event (multipart: ``device``, ``event_id``, file ``clip``, video/mp4, ≤ 16 MB),
     with the device's token or that of the worker leasing the camera."""
     code = request.POST.get("device", "")
-    device = _device_by_token(request, code)
+    device = device_by_token(request, code)
     if device is None:
         return _unauthorised(request)
     upload = request.FILES.get("clip")

@@ -37,7 +37,7 @@ REJECT_STATUS = {
 }
 
 
-def _token(request: HttpRequest) -> str | None:
+def request_token(request: HttpRequest) -> str | None:
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
@@ -85,7 +85,7 @@ def ingest_event(request: HttpRequest) -> HttpResponse:
     (``Authorization: Bearer <token>``). A redelivered event answers ``duplicate`` (200); a
     rejected one is kept for inspection and answers with its ``code``."""
     content_type = request.content_type or ""
-    token = _token(request)
+    token = request_token(request)
     if content_type.startswith("multipart/"):
         try:
             raw = request.POST.get("event", "")
@@ -129,10 +129,10 @@ def _too_large(request: HttpRequest, content_type: str) -> Outcome:
     return Outcome("rejected", "too_large", detail)
 
 
-def _device_by_token(request: HttpRequest, code: str) -> Device | None:
+def device_by_token(request: HttpRequest, code: str) -> Device | None:
     """The active device, if the request carries its token (or one vouched for on it)."""
     device = Device.objects.filter(code=code, active=True).select_related("place").first()
-    return device if device is not None and token_allows(device, _token(request)) else None
+    return device if device is not None and token_allows(device, request_token(request)) else None
 
 
 @router.post("/ingest/status", auth=None, response={200: dict, 401: dict, 422: dict})
@@ -154,7 +154,7 @@ def ingest_status(request: HttpRequest) -> HttpResponse:
         return api.create_response(
             request, {"code": "invalid_state", "detail": "state is online or offline"}, status=422
         )
-    if _device_by_token(request, code) is None:
+    if device_by_token(request, code) is None:
         return api.create_response(
             request, {"code": "bad_token", "detail": "unknown device or wrong token"}, status=401
         )
@@ -167,7 +167,7 @@ def ingest_commands(request: HttpRequest, device: str) -> Any:
     """Commands waiting for an HTTP device (it polls; MQTT devices get them on their commands topic)."""
     from jingzhi.api import api
 
-    found = _device_by_token(request, device)
+    found = device_by_token(request, device)
     if found is None:
         return api.create_response(
             request, {"code": "bad_token", "detail": "unknown device or wrong token"}, status=401
@@ -187,7 +187,7 @@ def ingest_isapi(request: HttpRequest, code: str) -> HttpResponse:
     content_type = request.META.get("CONTENT_TYPE", "")
     body = _body(request) or b""
     item = Incoming(Transport.ISAPI, body, device_code=code, content_type=content_type, remote=_remote(request))
-    device = _device_by_token(request, code)
+    device = device_by_token(request, code)
     if device is None or device.vendor != Vendor.HIKVISION:
         store_rejection(item, "bad_token", f"unknown Hikvision device {code!r} or wrong token")
         return api.create_response(
