@@ -52,12 +52,12 @@ class Case:
     families: tuple[str, ...]
 
 
-def make_cases(split: str, quick: bool, width: int, height: int) -> list[Case]:
+def make_cases(split: str, quick: bool, width: int, height: int, repeats: int = 2) -> list[Case]:
     rng = np.random.default_rng(SPLIT_SEEDS[split])
     families = TUNE_FAMILIES if split == "tune" else TUNE_FAMILIES + HELD_OUT_FAMILIES
     cases: list[Case] = []
     distances = (20.0, 45.0, 70.0)
-    repeats = 1 if quick else 2
+    repeats = 1 if quick else repeats
     n = 0
     for rep in range(repeats):
         for distance in distances:
@@ -144,42 +144,46 @@ def run_clip(case: Case, tmp: Path, mbps: float) -> ClipResult:
     facade = load_facade(paths["facade"])
     _mark_observable(truth, facade, (case.spec.height, case.spec.width))
 
-    t0 = time.perf_counter()
+    # CPU time of this process: the machine is shared, and the figure wanted is per core.
+    t0 = time.process_time()
     info, frames = open_luma(paths["video"])
     n = 0
     for _ in frames:
         n += 1
-    decode_s = time.perf_counter() - t0
+    decode_s = time.process_time() - t0
 
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     info, frames = open_luma(paths["video"])
     det = ThrowDetector(facade, (info.height, info.width), info.fps)
+    # Scored: the alarms, which is what a camera worker reports (on the frame the rule is met on).
+    alarms = []
     events = []
     for t, luma in frames:
         events.extend(det.process(luma, t))
+        alarms.extend(det.take_alarms())
     events.extend(det.finish())
-    ours_s = time.perf_counter() - t0
+    ours_s = time.process_time() - t0
 
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     info, frames = open_luma(paths["video"])
     naive = NaiveDetector(facade, (info.height, info.width), info.fps)
     for t, luma in frames:
         naive.process(luma, t)
     nev = naive.finish()
-    naive_s = time.perf_counter() - t0
+    naive_s = time.process_time() - t0
     for p in out.iterdir():
         p.unlink()
     out.rmdir()
     return ClipResult(
         case,
         truth,
-        [Det(e.start_s, e.end_s, e.floor, e.column, e.alarm_s, list(e.track)) for e in events],
+        [Det(e.start_s, e.end_s, e.floor, e.column, e.alarm_s, list(e.track)) for e in alarms],
         [Det(e.start_s, e.end_s, e.floor, e.column, e.end_s, list(e.track)) for e in nev],
         n,
         decode_s,
         ours_s,
         naive_s,
-        dict(det.stats),
+        {**det.stats, "events": len(events)},
     )
 
 
@@ -418,6 +422,7 @@ def record(text: str, command: str) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer, shorter clips")
+    ap.add_argument("--repeats", type=int, default=2, help="throw clips: repeats × 3 distances × 5 kinds")
     ap.add_argument("--split", choices=("test", "tune"), default="test")
     ap.add_argument("--size", type=lambda s: tuple(int(v) for v in s.split("x")), default=(1280, 720))
     ap.add_argument("--mbps", type=float, default=2.0, help="H.264 bitrate (2-4 Mbps camera range)")
@@ -426,7 +431,7 @@ def main() -> int:
     ap.add_argument("--only", default="", help="run only cases whose name contains this")
     args = ap.parse_args()
     cv2.setNumThreads(1)
-    cases = [c for c in make_cases(args.split, args.quick, *args.size) if args.only in c.name]
+    cases = [c for c in make_cases(args.split, args.quick, *args.size, repeats=args.repeats) if args.only in c.name]
     start = time.perf_counter()
     results = []
     with tempfile.TemporaryDirectory(prefix="vision-bench-") as tmp:

@@ -44,6 +44,26 @@ def test_finds_a_thrown_bottle_and_names_floor_and_column(bottle_clip: Clip) -> 
     assert len(d) >= 8 and float(np.median(d)) < 4.0
 
 
+def test_alarm_is_raised_while_the_object_still_falls(bottle_clip: Clip) -> None:
+    facade = load_facade(bottle_clip.facade)
+    info, frames = open_luma(bottle_clip.video)
+    det = ThrowDetector(facade, (info.height, info.width), info.fps)
+    alarms: list[tuple[float, ThrowEvent]] = []
+    events: list[ThrowEvent] = []
+    for t, luma in frames:
+        events.extend(det.process(luma, t))
+        alarms.extend((t, a) for a in det.take_alarms())
+    events.extend(det.finish())
+    assert det.take_alarms() == []  # each alarm is handed out once
+    assert len(alarms) == 1 and len(events) == 1
+    (raised_at, alarm), event = alarms[0], events[0]
+    # Raised on the frame that met the rule, before the track ended, and named like the event.
+    assert alarm.alarm_s == raised_at == alarm.end_s
+    assert alarm.end_s < event.end_s and len(alarm.track) < len(event.track)
+    assert event.alarm_id == alarm.alarm_id > 0
+    assert (alarm.floor, alarm.column) == (event.floor, event.column)
+
+
 def test_finds_a_falling_fruit_in_the_rain(tmp_path: Path) -> None:
     clip = render_clip(
         tmp_path,

@@ -184,6 +184,8 @@ def check_delivery(platform: FakePlatform, clip: Clip) -> None:
     assert event.event_id.startswith("vw-cam-1-")
     assert abs(event.payload["floor"] - truth["floor"]) <= 1 and event.payload["column"] == truth["column"]
     assert 0 < event.payload["confidence"] <= 1 and len(event.payload["track"]) >= 8
+    # Reported on the alarm, while the object was still falling (not when its track ended).
+    assert event.payload["track"][-1][0] < truth["trajectory"][-1][0] - 0.2
     assert abs((datetime.now(UTC) - event.occurred_at).total_seconds()) < 30
     # The picture: a JPEG of the alarm frame with the trajectory drawn (in colour on the grey frame).
     assert media is not None and media[1] == "image/jpeg" and media[2][:2] == b"\xff\xd8"

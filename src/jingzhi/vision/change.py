@@ -151,8 +151,9 @@ class ChangeDetector:
 
     def process(self, luma: U8) -> ChangeResult:
         cfg = self.cfg
-        # A copy: the decoder owns the frame buffer, and we keep this crop as history.
-        cur = np.array(luma[self.y0 : self.y1, self.x0 : self.x1], copy=True, order="C")
+        # A view, not a copy: the caller hands over the frame (``open_luma`` yields a fresh buffer per
+        # frame), and the history keeps these views for ``frame_gap`` frames.
+        cur = luma[self.y0 : self.y1, self.x0 : self.x1]
         self.count += 1
         if self.background is None or len(self.history) < cfg.frame_gap:
             if self.background is None:
@@ -259,16 +260,41 @@ def _relit_absdiff(cur: U8, ref: U8, tolerance: U8 | None) -> U8:
     resolution would cost more than the decoding.
     """
     h, w = cur.shape
-    size = (max(w // _LOWPASS_CELL, 1), max(h // _LOWPASS_CELL, 1))
-    cur_small = cv2.resize(cur, size, interpolation=cv2.INTER_AREA).astype(np.float32)
-    ref_small = cv2.resize(ref, size, interpolation=cv2.INTER_AREA).astype(np.float32)
-    gain_small = np.clip((cur_small + 1.0) / (ref_small + 1.0) * 128.0, 0.0, 255.0).astype(np.uint8)
-    gain = cv2.resize(gain_small, (w, h), interpolation=cv2.INTER_LINEAR)
-    relit = cv2.multiply(ref, gain, scale=1.0 / 128.0)
-    diff = cv2.absdiff(cur, relit)
+    # Work on whole blocks; the strips of fewer than 16 rows/columns at the bottom and right keep
+    # the plain difference.
+    hs, ws = h - h % _LOWPASS_CELL, w - w % _LOWPASS_CELL
+    if hs == 0 or ws == 0:
+        diff = cv2.absdiff(cur, ref)
+    else:
+        cur_b, ref_b = cur[:hs, :ws], ref[:hs, :ws]
+        cur_small = _block_means(cur_b).astype(np.float32)
+        ref_small = _block_means(ref_b).astype(np.float32)
+        gain_small = np.clip((cur_small + 1.0) / (ref_small + 1.0) * 128.0, 0.0, 255.0).astype(np.uint8)
+        gain = cv2.resize(gain_small, (ws, hs), interpolation=cv2.INTER_LINEAR)
+        relit = cv2.absdiff(cur_b, cv2.multiply(ref_b, gain, scale=1.0 / 128.0))
+        if (hs, ws) == (h, w):
+            diff = relit
+        else:
+            diff = cv2.absdiff(cur, ref)
+            diff[:hs, :ws] = relit
     if tolerance is not None:
         diff = cv2.subtract(diff, tolerance)
     return _u8(diff)
+
+
+def _block_means(img: U8) -> U8:
+    """Means of ``_LOWPASS_CELL``-square blocks of an image whose sides are multiples of the cell.
+
+    Four exact halvings with INTER_AREA: each averages 2×2 pixels (OpenCV's fast path), together
+    a 16×16 block mean to within rounding, about 30 times faster than one INTER_AREA resize by a
+    non-integer factor at full HD.
+    """
+    small = img
+    cell = 1
+    while cell < _LOWPASS_CELL:
+        small = _u8(cv2.resize(small, (small.shape[1] // 2, small.shape[0] // 2), interpolation=cv2.INTER_AREA))
+        cell *= 2
+    return small
 
 
 # Taller than wide: a falling object's motion-blur streak is vertical and the codec breaks it up.

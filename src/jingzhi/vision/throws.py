@@ -11,8 +11,12 @@ Per frame (luma plane, full resolution, facade region only):
 4. The origin is the apex of the early trajectory, corrected for the release point lying in front
    of the facade, and named as floor and window column through the facade homography.
 
-An alarm is raised (``alarm_s``) as soon as a track meets the rules; the event is emitted when the
-track ends, after a short hold that joins pieces of one fall that the tracker lost and found again.
+Two outputs. An *alarm* (:meth:`ThrowDetector.take_alarms`) is raised on the frame on which a track
+first meets the rules — what a live camera worker reports, within a frame of the rule being met.
+The *event* (returned by ``process``/``finish``) comes when the track ends, after a short hold that
+joins pieces of one fall that the tracker lost and found again; it carries the whole trajectory and
+the ``alarm_id`` of the alarm it completes. A second track on an object that already alarmed (a
+split blob, a lost-and-found piece) raises no second alarm.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ class ThrowEvent:
     accel_g: float
     descent_mps: float
     track: tuple[tuple[float, float, float], ...]  # (t, x, y) image pixels
+    alarm_id: int = 0  # the alarm (``take_alarms``) that this event completes
 
     def as_json(self) -> dict[str, Any]:
         """The public JSON shape (the ``vision throws`` output)."""
@@ -70,6 +75,7 @@ class _Alarm:
     gate: GateResult
     ppm: float
     release_t: float
+    alarm_id: int = 0
 
 
 class ThrowDetector:
@@ -90,6 +96,8 @@ class ThrowDetector:
         self._alarmed: dict[int, _Alarm] = {}
         self._judged: dict[int, int] = {}
         self._emitted: list[_Alarm] = []
+        self._live: list[ThrowEvent] = []
+        self._alarm_ids = 0
         self.rain_level = 0.0
         self.rejections: dict[str, int] = {}  # why candidate tracks failed the gate (for tuning and logs)
         self.stats = {"frames": 0, "global": 0, "cluttered": 0, "blobs": 0, "tracks_judged": 0, "rain_frames": 0}
@@ -115,6 +123,14 @@ class ThrowDetector:
         for tr in ended:
             self._finish_track(tr)
         return self._emit(t)
+
+    def take_alarms(self) -> list[ThrowEvent]:
+        """The alarms raised since the last call, each once: the track so far, its origin and ``alarm_id``.
+
+        Call after each ``process``; ``end_s`` is the alarm frame's time.
+        """
+        out, self._live = self._live, []
+        return out
 
     def finish(self) -> list[ThrowEvent]:
         for tr in self.tracker.flush():
@@ -143,7 +159,16 @@ class ThrowDetector:
         if origin is None or self._appeared_mid_air(tr, origin):
             return
         release = tr.points[0].t + origin.release_offset_s
-        self._alarmed[tr.id] = _Alarm(list(tr.points), t, origin, gate, tr.ppm, release)
+        alarm = _Alarm(list(tr.points), t, origin, gate, tr.ppm, release)
+        self._alarmed[tr.id] = alarm
+        # The same object already alarmed (another track on it, or an earlier piece of its fall)?
+        for other in [*self._alarmed.values(), *self._pending, *self._emitted]:
+            if other is not alarm and (self._duplicate(other, alarm) or self._continues(other, alarm.points)):
+                alarm.alarm_id = other.alarm_id
+                return
+        self._alarm_ids += 1
+        alarm.alarm_id = self._alarm_ids
+        self._live.append(self._event(alarm))
 
     def _appeared_mid_air(self, tr: Track, origin: Origin) -> bool:
         """Already fast when first seen although the fall before that was in view: rain near the lens.
@@ -187,6 +212,7 @@ class ThrowDetector:
                 # Two tracks on one object (a split blob): keep the better-supported one.
                 if len(alarm.points) > len(pend.points):
                     alarm.alarm_t = min(pend.alarm_t, alarm.alarm_t)
+                    alarm.alarm_id = min(pend.alarm_id, alarm.alarm_id)
                     self._pending[i] = alarm
                 return
             if self._continues(pend, alarm.points):
@@ -269,6 +295,7 @@ class ThrowDetector:
             accel_g=a.gate.accel_g,
             descent_mps=a.gate.descent_mps,
             track=tuple((p.t, p.x, p.y) for p in a.points),
+            alarm_id=a.alarm_id,
         )
 
 

@@ -92,13 +92,17 @@ class Tracker:
         ``skip`` marks a frame with a global change: tracks coast without counting a miss.
         """
         cfg = self.cfg
-        F, dt = self.F, self.dt
-        for tr in self.tracks:
-            ppm = tr.ppm
-            q = (cfg.jerk_sigma_mps3 * ppm) ** 2
-            for ax in range(2):
-                tr.state[ax] = F @ tr.state[ax]
-                tr.cov[ax] = F @ tr.cov[ax] @ F.T + q * self.Q1
+        dt = self.dt
+        if self.tracks:
+            # Predict every track and both axes at once (rain and clutter keep dozens of tentative
+            # tracks alive; a per-track loop of 3×3 products would cost more than the imaging).
+            F = self.F
+            states = np.stack([tr.state for tr in self.tracks]) @ F.T
+            q = (cfg.jerk_sigma_mps3 * np.array([tr.ppm for tr in self.tracks])) ** 2
+            covs = F @ np.stack([tr.cov for tr in self.tracks]) @ F.T + q[:, None, None, None] * self.Q1
+            for i, tr in enumerate(self.tracks):
+                tr.state = states[i]
+                tr.cov = covs[i]
         ended: list[Track] = []
         if skip:
             for tr in self.tracks:
@@ -137,10 +141,9 @@ class Tracker:
         r = cfg.measurement_sigma_px**2
         bx = np.array([b.x for b in blobs])
         by = np.array([b.y for b in blobs])
-        px = np.array([tr.state[0, 0] for tr in self.tracks])
-        py = np.array([tr.state[1, 0] for tr in self.tracks])
-        sx = np.array([tr.cov[0, 0, 0] + r for tr in self.tracks])
-        sy = np.array([tr.cov[1, 0, 0] + r for tr in self.tracks])
+        pos = np.array([(tr.state[0, 0], tr.state[1, 0], tr.cov[0, 0, 0], tr.cov[1, 0, 0]) for tr in self.tracks])
+        px, py = pos[:, 0], pos[:, 1]
+        sx, sy = pos[:, 2] + r, pos[:, 3] + r
         d2 = (bx[None, :] - px[:, None]) ** 2 / sx[:, None] + (by[None, :] - py[:, None]) ** 2 / sy[:, None]
         # Confirmed tracks choose first: a long track's prediction is worth more than a fresh pairing.
         hits = np.array([tr.hits for tr in self.tracks], dtype=np.float64)
@@ -175,10 +178,10 @@ class Tracker:
         return abs(vx) <= cfg.max_side_speed_mps and -cfg.max_up_speed_mps <= vy <= cfg.max_speed_mps
 
     def _update(self, tr: Track, b: Blob) -> None:
+        # The axes are independent: one Kalman update of both, with the position measured.
         r = self.cfg.measurement_sigma_px**2
-        for ax, z in ((0, b.x), (1, b.y)):
-            p = tr.cov[ax]
-            s = p[0, 0] + r
-            k = p[:, 0] / s
-            tr.state[ax] = tr.state[ax] + k * (z - tr.state[ax, 0])
-            tr.cov[ax] = p - np.outer(k, p[0, :])
+        p = tr.cov
+        k = p[:, :, 0] / (p[:, 0, 0] + r)[:, None]  # (2, 3) gains
+        innovation = np.array((b.x, b.y)) - tr.state[:, 0]
+        tr.state = tr.state + k * innovation[:, None]
+        tr.cov = p - k[:, :, None] * p[:, None, 0, :]

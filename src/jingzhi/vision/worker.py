@@ -13,9 +13,10 @@ One worker process serves up to ``max_cameras`` cameras, one thread each:
   backoff when the stream drops.
 - **Detection.** Every luma frame goes to a :class:`~jingzhi.vision.throws.ThrowDetector` and into
   a ring buffer of recent frames (pre-roll); the buffer is downscaled to fit ``buffer_mb``.
-- **Events.** Each throw the detector reports becomes a ``throw.detected`` event (multipart
-  ``event`` JSON + ``media`` JPEG: the frame at the alarm with the trajectory and the origin window
-  drawn), posted at once from a sender thread. ``occurred_at`` is the wall-clock time at which the
+- **Events.** Each alarm the detector raises (on the frame on which a track first meets the
+  physics rules) becomes a ``throw.detected`` event (multipart ``event`` JSON + ``media`` JPEG: the
+  frame at the alarm with the trajectory so far and the origin window drawn), posted at once from a
+  sender thread. ``occurred_at`` is the wall-clock time at which the
   alarm frame was analysed. The clip (3 s before the release to 2 s after the alarm) is encoded and
   posted to ``/api/v1/ingest/clips`` once its post-roll has been decoded and the event is stored.
 - **Snapshots.** A reference frame goes to ``/api/v1/vision/snapshot/<code>`` when a camera starts
@@ -452,10 +453,9 @@ class _Session:
             if camera.facade is not None
             else None
         )
-        # Long enough for the pre-roll before a throw whose event only comes out after the track ended
-        # and the detector's stitch hold, plus the post-roll.
-        stitch = (worker.config or ThrowConfig()).gate.stitch_s
-        self.buffer_s = worker.pre_roll_s + worker.post_roll_s + stitch + worker.max_track_s
+        # Long enough for the clip: the pre-roll before the release, the fall until the alarm (at most
+        # ``max_track_s``) and the post-roll after it.
+        self.buffer_s = worker.pre_roll_s + worker.post_roll_s + worker.max_track_s
         n = max(1, math.ceil(self.buffer_s * info.fps))
         full = n * info.width * info.height
         self.scale = min(1.0, math.sqrt(worker.buffer_mb * 1024 * 1024 / full)) if full else 1.0
@@ -482,15 +482,17 @@ class _Session:
             frame = np.ascontiguousarray(luma).copy()
             small = frame
         self.ring.append(_Buffered(t, wall, small))
-        for ev in self.detector.process(frame, t):
-            self._on_throw(ev)
+        # Report on the alarm (the frame the rule is met on), not when the track ends: the completed
+        # events that ``process`` returns belong to alarms already reported.
+        self.detector.process(frame, t)
+        for alarm in self.detector.take_alarms():
+            self._on_throw(alarm)
         self._flush_clips(t)
 
     def close(self) -> None:
-        """End of the source (or the camera stops): report what the detector still holds, post partial clips."""
+        """End of the source (or the camera stops): post the clips still waiting, shortened."""
         if self.detector is not None:
-            for ev in self.detector.finish():
-                self._on_throw(ev)
+            self.detector.finish()
         self._flush_clips(None)
 
     def _at(self, t: float) -> _Buffered:
