@@ -68,6 +68,12 @@ class ChangeDetector:
         self.y0, self.y1 = int(ys.min()), int(ys.max()) + 1
         self.x0, self.x1 = int(xs.min()), int(xs.max()) + 1
         self.mask: U8 = np.ascontiguousarray(region[self.y0 : self.y1, self.x0 : self.x1])
+        # Where a mask (a tree, a lamp post) hides part of the facade: an object passing behind it is
+        # out of sight, not gone.
+        unmasked = Facade(facade.calibration.model_copy(update={"masks": []})).region_mask(
+            (h, w), margin_m=config.margin_m
+        )
+        self.hidden: U8 = np.ascontiguousarray(cv2.subtract(unmasked[self.y0 : self.y1, self.x0 : self.x1], self.mask))
         self.region_px = int(np.count_nonzero(self.mask))
         self._mask_sub = np.ascontiguousarray(self.mask[::4, ::4])
         self._outside = self.mask == 0
@@ -94,6 +100,11 @@ class ChangeDetector:
         """Is image point (x, y) inside the analysed (unmasked) facade region?"""
         xi, yi = int(x) - self.x0, int(y) - self.y0
         return 0 <= yi < self.mask.shape[0] and 0 <= xi < self.mask.shape[1] and bool(self.mask[yi, xi])
+
+    def is_hidden(self, x: float, y: float) -> bool:
+        """Is image point (x, y) on the facade region but behind a mask?"""
+        xi, yi = int(x) - self.x0, int(y) - self.y0
+        return 0 <= yi < self.hidden.shape[0] and 0 <= xi < self.hidden.shape[1] and bool(self.hidden[yi, xi])
 
     def _estimate_shift(self, ref: U8, cur: U8) -> tuple[float, float]:
         # Phase correlation on a half-size copy: cheap and robust to the local motion of small objects.

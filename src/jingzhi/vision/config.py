@@ -47,6 +47,9 @@ class TrackConfig(BaseModel):
         default=0.4, gt=0.0, le=5.0, description="coast a confirmed track this long without detections"
     )
     tentative_missed: int = Field(default=2, ge=0, le=10, description="frames a track with < confirm hits may miss")
+    max_hidden_s: float = Field(
+        default=1.0, ge=0.0, le=5.0, description="coast a confirmed track this long while it is behind a mask"
+    )
     confirm_hits: int = Field(default=3, ge=2, le=20)
     gate_chi2: float = Field(default=16.0, gt=1.0, le=100.0, description="Mahalanobis gate (2 dof)")
     measurement_sigma_px: float = Field(default=1.5, gt=0.1, le=20.0)

@@ -117,7 +117,9 @@ class ThrowDetector:
         # Rain shows as many thin vertical streaks at once; a thrown object is one streak.
         self.rain_level = 0.95 * self.rain_level + 0.05 * res.streaks
         self.stats["rain_frames"] += int(self.raining)
-        ended = self.tracker.step(res.blobs, self.frame_index, t, skip=res.global_change or res.cluttered)
+        ended = self.tracker.step(
+            res.blobs, self.frame_index, t, skip=res.global_change or res.cluttered, hidden=self.change.is_hidden
+        )
         for tr in self.tracker.tracks:
             self._maybe_alarm(tr, t)
         for tr in ended:

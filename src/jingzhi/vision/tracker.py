@@ -6,6 +6,7 @@ the constant-acceleration model predicts a parabola, which is what a thrown obje
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import count
 
@@ -43,6 +44,7 @@ class Track:
     points: list[TrackPoint] = field(default_factory=list)
     missed: int = 0
     missed_s: float = 0.0
+    hidden_s: float = 0.0  # time coasted behind masks since the last detection
     global_frames: int = 0
     alarm_t: float | None = None
     alarm_origin: tuple[float, float] | None = None
@@ -86,10 +88,13 @@ class Tracker:
         frame: int,
         t: float,
         skip: bool,
+        hidden: Callable[[float, float], bool] | None = None,
     ) -> list[Track]:
         """Advance one frame; returns the tracks that ended on this frame.
 
         ``skip`` marks a frame with a global change: tracks coast without counting a miss.
+        ``hidden(x, y)`` tells whether a predicted position is behind a mask: a confirmed track
+        coasts there for up to ``max_hidden_s`` without counting misses.
         """
         cfg = self.cfg
         dt = self.dt
@@ -119,9 +124,18 @@ class Tracker:
             if tr.points[-1].frame == frame:
                 keep.append(tr)
                 continue
+            confirmed = tr.hits >= cfg.confirm_hits
+            if (
+                confirmed
+                and hidden is not None
+                and tr.hidden_s < cfg.max_hidden_s
+                and hidden(float(tr.state[0, 0]), float(tr.state[1, 0]))
+            ):
+                tr.hidden_s += dt
+                keep.append(tr)
+                continue
             tr.missed += 1
             tr.missed_s += dt
-            confirmed = tr.hits >= cfg.confirm_hits
             if (confirmed and tr.missed_s > cfg.max_missed_s) or (not confirmed and tr.missed > cfg.tentative_missed):
                 ended.append(tr)
             else:
@@ -160,12 +174,16 @@ class Tracker:
             b = blobs[bi]
             if tr.hits == 1 and not self._plausible_start(tr, b, frame):
                 continue
+            if frame - tr.points[-1].frame > _REFIND_FRAMES and not _same_size(tr, b):
+                # After a long coast the gate is wide: insist on an object of about the same size.
+                continue
             track_used[ti] = True
             used[bi] = True
             self._update(tr, b)
             tr.points.append(TrackPoint(frame, t, b.x, b.y, b.area, b.extent, b.polarity))
             tr.missed = 0
             tr.missed_s = 0.0
+            tr.hidden_s = 0.0
 
     def _plausible_start(self, tr: Track, b: Blob, frame: int) -> bool:
         # Two-point start: the step must be a speed a thrown object can have, in metres per second.
@@ -185,3 +203,13 @@ class Tracker:
         innovation = np.array((b.x, b.y)) - tr.state[:, 0]
         tr.state = tr.state + k * innovation[:, None]
         tr.cov = p - k[:, :, None] * p[:, None, 0, :]
+
+
+_REFIND_FRAMES = 3  # frames without a detection after which a re-found object must match in size
+_SIZE_RATIO = 5.0  # motion blur changes a falling object's blob area, but not by more than this
+
+
+def _same_size(tr: Track, b: Blob) -> bool:
+    recent = sorted(p.area for p in tr.points[-5:])
+    typical = max(recent[len(recent) // 2], 1)
+    return typical / _SIZE_RATIO <= b.area <= typical * _SIZE_RATIO
