@@ -153,6 +153,16 @@ def test_gate_rejects_what_does_not_fall_like_a_thrown_object(path: object, reas
     assert reason in result.reason
 
 
+def test_in_rain_a_chain_of_specks_is_not_a_fall() -> None:
+    # Free fall, but every detection a 1-2 px speck: in rain that is a chance chain of raindrops.
+    fall = track(lambda t: (7.5, 22.2 - 0.5 * 9.81 * t * t))
+    specks = [TrackPoint(p.frame, p.t, p.x, p.y, 1 + p.frame % 2, 1, -1) for p in fall]
+    assert judge(specks, FLAT, GateConfig(), PPM).passed  # dry weather: small objects count
+    result = judge(specks, FLAT, GateConfig(), PPM, strict=True)
+    assert not result.passed and "specks" in result.reason
+    assert judge(fall, FLAT, GateConfig(), PPM, strict=True).passed  # 4 px blobs: an object
+
+
 # -- metamorphic checks: a mirrored or brighter scene must give the mirrored / same verdict ------
 def _run_frames(facade: Facade, frames: list[tuple[float, np.ndarray]]) -> list[ThrowEvent]:
     det = ThrowDetector(facade, frames[0][1].shape, 25.0)

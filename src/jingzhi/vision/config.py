@@ -54,7 +54,10 @@ class TrackConfig(BaseModel):
     gate_chi2: float = Field(default=16.0, gt=1.0, le=100.0, description="Mahalanobis gate (2 dof)")
     measurement_sigma_px: float = Field(default=1.5, gt=0.1, le=20.0)
     jerk_sigma_mps3: float = Field(
-        default=30.0, gt=0.0, le=1000.0, description="process noise: unmodelled jerk (drag, blur)"
+        default=30.0, gt=0.0, le=1000.0, description="process noise: unmodelled vertical jerk (drag, blur)"
+    )
+    jerk_sigma_x_mps3: float = Field(
+        default=10.0, gt=0.0, le=1000.0, description="process noise sideways: drag on a slow sideways drift is small"
     )
     max_speed_mps: float = Field(default=45.0, gt=1.0, le=200.0, description="fastest plausible object (start gate)")
     max_up_speed_mps: float = Field(default=8.0, ge=0.0, le=50.0)
@@ -69,6 +72,9 @@ class GateConfig(BaseModel):
     min_points: int = Field(default=8, ge=3, le=200)
     min_fill: float = Field(
         default=0.3, ge=0.0, le=1.0, description="share of frames in the judged span with a detection"
+    )
+    rain_min_area_px: float = Field(
+        default=3.0, ge=0.0, le=100.0, description="median blob area of a track in rain (drops are specks)"
     )
     min_span_floors: float = Field(default=1.5, ge=0.5, le=20.0)
     window_s: float = Field(default=1.6, ge=0.3, le=10.0, description="judge the physics on the last this-many seconds")

@@ -55,7 +55,8 @@ def judge(
 ) -> GateResult:
     """Apply the rules to the last ``window_s`` seconds of a track.
 
-    ``strict`` (in rain): the descent must visibly accelerate; a steady fall looks like a raindrop.
+    ``strict`` (in rain): the descent must visibly accelerate, a steady fall looks like a raindrop;
+    and the track must not be made of specks (``rain_min_area_px``): chance chains of raindrops are.
     """
     if len(points) < cfg.min_points:
         return GateResult(False, "too few points")
@@ -66,6 +67,8 @@ def judge(
     frames_spanned = window[-1].frame - window[0].frame + 1
     if len(window) < cfg.min_fill * frames_spanned:
         return GateResult(False, "sparse")
+    if strict and float(np.median([p.area for p in window])) < cfg.rain_min_area_px:
+        return GateResult(False, "specks in rain")
     t = np.array([p.t for p in window])
     uv = facade.to_facade(np.array([[p.x, p.y] for p in window]))
     u, v = uv[:, 0], uv[:, 1]

@@ -103,8 +103,9 @@ class Tracker:
             # tracks alive; a per-track loop of 3×3 products would cost more than the imaging).
             F = self.F
             states = np.stack([tr.state for tr in self.tracks]) @ F.T
-            q = (cfg.jerk_sigma_mps3 * np.array([tr.ppm for tr in self.tracks])) ** 2
-            covs = F @ np.stack([tr.cov for tr in self.tracks]) @ F.T + q[:, None, None, None] * self.Q1
+            ppm = np.array([tr.ppm for tr in self.tracks])
+            q = (np.array([cfg.jerk_sigma_x_mps3, cfg.jerk_sigma_mps3])[None, :] * ppm[:, None]) ** 2  # (N, 2)
+            covs = F @ np.stack([tr.cov for tr in self.tracks]) @ F.T + q[:, :, None, None] * self.Q1
             for i, tr in enumerate(self.tracks):
                 tr.state = states[i]
                 tr.cov = covs[i]
