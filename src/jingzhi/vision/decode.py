@@ -25,7 +25,11 @@ class VideoInfo:
 
 
 def open_luma(path: str | Path, *, threads: int = 1) -> tuple[VideoInfo, Iterator[tuple[float, U8]]]:
-    """Open a video; returns its geometry and an iterator of (seconds from start, luma H×W uint8)."""
+    """Open a video; returns its geometry and an iterator of (seconds from start, luma H×W uint8).
+
+    Times increase strictly (a timestamp that repeats or steps back is replaced by the previous one
+    plus a frame). Each yielded array is a view of its own decoded frame, valid as long as it is kept.
+    """
     p = Path(path)
     if not p.is_file():
         raise VideoError(f"video not found: {p}")
@@ -49,6 +53,7 @@ def open_luma(path: str | Path, *, threads: int = 1) -> tuple[VideoInfo, Iterato
     def frames() -> Iterator[tuple[float, U8]]:
         start: float | None = None
         index = 0
+        last = -1.0
         try:
             for frame in container.decode(stream):
                 plane = frame.planes[0]
@@ -63,7 +68,13 @@ def open_luma(path: str | Path, *, threads: int = 1) -> tuple[VideoInfo, Iterato
                     st = stream.start_time
                     start = float(st * stream.time_base) if st is not None and stream.time_base else ft
                 index += 1
-                yield ft - start, buf
+                t = ft - start
+                if t <= last:
+                    # Repeated or backward timestamps (AVI with packed B-frames, camera clock steps): the
+                    # physics needs increasing times, and the frames come in presentation order.
+                    t = last + 1.0 / fps
+                last = t
+                yield t, buf
         except av.FFmpegError as exc:
             raise VideoError(f"cannot decode video {p}: {exc}") from exc
         finally:
