@@ -137,3 +137,20 @@ def test_member_count_follows_the_services(world: World) -> None:
     resident_set_status(actor=staff, resident=child, status=ResidentStatus.MOVED_OUT)
     hh.refresh_from_db()
     assert hh.member_count == 1
+
+
+def test_address_search_is_scoped_and_handles_no_match(world: World, people: dict[str, Resident]) -> None:
+    from jingzhi.core.pagination import capped_count
+
+    admin = Actor.for_user(world.users["subdistrict_admin"])
+    both = {r.name for r in residents_search(actor=admin, text="3幢2单元501")}
+    assert {"张甲一", "张三", "曾小明", "欧阳乙二", "张三丰"} <= both
+    assert {r.name for r in residents_search(actor=admin, text="乙家园3幢2单元501")} == {"欧阳乙二", "张三丰"}
+    nowhere = residents_search(actor=admin, text="9幢9单元909")
+    assert list(nowhere) == [] and capped_count(nowhere) == (0, False)
+    assert capped_count(residents_search(actor=admin, text="3幢2单元501")) == (len(both), False)
+
+
+def test_tag_search_with_a_tag_missing_from_the_vocabulary(world: World, people: dict[str, Resident]) -> None:
+    Tag.objects.filter(code="party_member").delete()
+    assert _names(world, "党员") == set()

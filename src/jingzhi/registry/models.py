@@ -7,7 +7,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Count, Exists, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -73,12 +74,62 @@ class Household(models.Model):
         return f"{self.room} #{self.pk}"
 
 
+#: Statuses of people who still live in their household (counted in ``member_count``).
+LIVING = (ResidentStatus.PRESENT, ResidentStatus.AWAY)
+RECOUNT_BATCH = 500
+
+
 def households_recount(ids: set[int] | list[int]) -> None:
-    """Recompute ``member_count`` of these households from their members."""
-    living = [ResidentStatus.PRESENT, ResidentStatus.AWAY]
-    for pk in ids:
-        count = Resident.objects.filter(household_id=pk, status__in=living).count()
-        Household.objects.filter(pk=pk).update(member_count=count)
+    """Recompute ``member_count`` of these households from their members, and the members'
+    ``lives_alone`` flag from it (two set-based updates per batch, whatever the number of households)."""
+    ordered = sorted(set(ids))
+    for i in range(0, len(ordered), RECOUNT_BATCH):
+        batch = ordered[i : i + RECOUNT_BATCH]
+        living = (
+            Resident.objects.filter(household_id=OuterRef("pk"), status__in=LIVING)
+            .order_by()
+            .values("household_id")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        Household.objects.filter(pk__in=batch).update(member_count=Coalesce(Subquery(living), 0))
+        alone = Household.objects.filter(pk=OuterRef("household_id"), member_count=1)
+        Resident.objects.filter(household_id__in=batch).update(
+            lives_alone=Case(When(Q(status__in=LIVING) & Exists(alone), then=Value(True)), default=Value(False))
+        )
+
+
+class LivesAloneField(models.BooleanField):
+    """Whether a resident is the only living member of their household, stored so that the
+    "living alone" searches are an indexed lookup instead of a join to every household.
+
+    An inserted row (``save()`` and bulk inserts alike) takes it from the household's
+    ``member_count`` at that moment; every later change of a household's members goes through
+    :func:`households_recount`, which rewrites the flag of all its members.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("default", False)
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        if add:
+            household = getattr(model_instance, "household", None)
+            status = getattr(model_instance, "status", "")
+            alone = household is not None and household.member_count == 1 and status in LIVING
+            setattr(model_instance, self.attname, alone)
+        return getattr(model_instance, self.attname)
+
+
+class HashColumn(DigestField):
+    """A ``DigestField`` without the field-level index: ``db_index`` on a CharField also builds
+    a pattern-ops index on PostgreSQL, which a hash is never searched with (the model declares
+    the plain index it needs in ``Meta``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("db_index", False)
+        super().__init__(*args, **kwargs)
 
 
 class Tag(models.Model):
@@ -121,13 +172,15 @@ class Resident(models.Model):
         tail_digest_field="id_number_tail",
         normalizer=idnumber.normalise,
     )
-    id_number_digest = DigestField()
-    id_number_tail = DigestField()
+    # Hash columns: plain indexes in Meta; the identity number's digest is served by the
+    # unique constraint's index.
+    id_number_digest = HashColumn()
+    id_number_tail = HashColumn()
     phone = EncryptedField(
         _("phone"), digest_field="phone_digest", tail_digest_field="phone_tail", normalizer=normalise_phone
     )
-    phone_digest = DigestField()
-    phone_tail = DigestField()
+    phone_digest = HashColumn()
+    phone_tail = HashColumn()
     ethnicity = models.CharField(_("ethnicity"), max_length=16, blank=True, default="汉族")
     residence_type = models.CharField(
         _("residence type"), max_length=16, choices=ResidenceType.choices, default=ResidenceType.REGISTERED
@@ -146,8 +199,15 @@ class Resident(models.Model):
     # Copies of the room's upper ancestor columns, so a community's or grid's residents are
     # one indexed lookup at a million rows (kept by save(), fill_scope() for bulk inserts).
     subdistrict = models.ForeignKey("core.Place", null=True, on_delete=models.PROTECT, related_name="+", editable=False)
-    community = models.ForeignKey("core.Place", null=True, on_delete=models.PROTECT, related_name="+", editable=False)
-    grid = models.ForeignKey("core.Place", null=True, on_delete=models.PROTECT, related_name="+", editable=False)
+    # (community, id) and (grid, id) below serve every lookup a single-column index would.
+    community = models.ForeignKey(
+        "core.Place", null=True, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
+    )
+    grid = models.ForeignKey(
+        "core.Place", null=True, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
+    )
+    #: Present or away, and the only such member of the household (see ``LivesAloneField``).
+    lives_alone = LivesAloneField()
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("login"),
@@ -173,9 +233,17 @@ class Resident(models.Model):
         ]
         indexes = [
             models.Index(fields=["birth_date"], name="resident_birth"),
+            models.Index(fields=["id_number_tail"], name="resident_id_tail"),
+            models.Index(fields=["phone_digest"], name="resident_phone_digest"),
+            models.Index(fields=["phone_tail"], name="resident_phone_tail"),
             # A community's or grid's residents in id order: pages of a scoped search stop early.
             models.Index(fields=["community", "id"], name="resident_community_id"),
             models.Index(fields=["grid", "id"], name="resident_grid_id"),
+            # The few percent living alone, in id order, overall and per community/grid: the
+            # "独居(老人)" searches read a short index instead of joining households.
+            models.Index(fields=["id"], condition=Q(lives_alone=True), name="resident_alone_id"),
+            models.Index(fields=["community", "id"], condition=Q(lives_alone=True), name="resident_alone_community"),
+            models.Index(fields=["grid", "id"], condition=Q(lives_alone=True), name="resident_alone_grid"),
         ]
 
     def __str__(self) -> str:
@@ -183,6 +251,12 @@ class Resident(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.fill_scope()
+        if not self._state.adding and not args and kwargs.get("update_fields") is None:
+            # ``lives_alone`` is written on insert and then only by ``households_recount``: a copy
+            # loaded before the household changed must not put the old value back.
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "lives_alone"
+            ]
         super().save(*args, **kwargs)
 
     def fill_scope(self, room: Any = None) -> None:

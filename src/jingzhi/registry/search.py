@@ -13,12 +13,15 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from jingzhi.core.choices import PlaceKind
 from jingzhi.core.fields import TAIL, digest_for
+from jingzhi.core.models import Place
 from jingzhi.registry.choices import ResidentStatus, TagCode
-from jingzhi.registry.models import Resident, ResidentTag, normalise_phone
+from jingzhi.registry.lookups import AnyOf
+from jingzhi.registry.models import Household, Resident, ResidentTag, Tag, normalise_phone
 
 #: Chinese words staff type for stored tags.
 TAG_WORDS: dict[str, str] = {
@@ -106,21 +109,37 @@ def apply(qs: QuerySet[Resident], query: Query, *, today: dt.date | None = None)
     if query.kind == "digits":
         return _by_suffix(qs, query.text)
     if query.kind == "address":
-        parts = query.parts
-        filters = Q(
-            household__room__building__code=parts["building"],
-            household__room__unit__code=parts["unit"],
-            household__room__code=parts["room"],
-        )
-        if parts.get("estate"):
-            filters &= Q(household__room__estate__name__contains=parts["estate"])
-        return qs.filter(filters)
+        return qs.filter(AnyOf(F("pk"), _residents_at(qs, query.parts)))
     if query.kind == "tag":
-        # A semi-join: residents in scope that hold the tag (no row multiplication, and the
-        # planner can walk the scope rather than every holder of a common tag).
-        holders = ResidentTag.objects.filter(resident=OuterRef("pk"), tag__code=query.parts["code"])
+        # A semi-join: residents in scope that hold the tag (no row multiplication). The tag's id
+        # is looked up first: with a constant tag_id the planner knows how common the tag is
+        # (column statistics) and walks the id-ordered scope, stopping after a page or the cap.
+        tag_id = Tag.objects.filter(code=query.parts["code"]).values_list("pk", flat=True).first()
+        if tag_id is None:
+            return qs.none()
+        holders = ResidentTag.objects.filter(resident=OuterRef("pk"), tag_id=tag_id)
         return qs.filter(Exists(holders))
     return _derived(qs, query.parts["code"], today)
+
+
+def _residents_at(qs: QuerySet[Resident], parts: dict[str, str]) -> list[int]:
+    """Ids of the residents in ``qs`` living at building/unit/room (and estate, when given).
+
+    "3幢2单元501" names a room in every estate with such a building — over a thousand in a
+    sub-district. One query walks indexes from the building code down each level's
+    (parent, code) key to the rooms, their households and residents (a few thousand rows);
+    the search itself then becomes an id list the planner reads in id order, stopping after a
+    page, instead of sorting a four-level join or walking every resident in id order.
+    """
+    buildings = Place.objects.filter(kind=PlaceKind.BUILDING, code=parts["building"])
+    if parts.get("estate"):
+        # From the (few) estates whose name matches, down their (parent, code) key.
+        estates = Place.objects.filter(kind=PlaceKind.ESTATE, name__contains=parts["estate"])
+        buildings = buildings.filter(parent__in=estates)
+    units = Place.objects.filter(kind=PlaceKind.UNIT, code=parts["unit"], parent__in=buildings)
+    rooms = Place.objects.filter(kind=PlaceKind.ROOM, code=parts["room"], parent__in=units)
+    households = Household.objects.filter(room__in=rooms)
+    return list(qs.filter(household__in=households).order_by().values_list("pk", flat=True))
 
 
 def _by_suffix(qs: QuerySet[Resident], digits: str) -> QuerySet[Resident]:
@@ -155,7 +174,9 @@ def _derived(qs: QuerySet[Resident], code: str, today: dt.date) -> QuerySet[Resi
         return qs.filter(birth_date__lte=born_before(80), status__in=living)
     if code == "minor":
         return qs.filter(birth_date__gt=born_before(18), status__in=living)
-    qs = qs.filter(household__member_count=1, status__in=living)
+    # The stored flag (present or away, only living member of the household), not a join to
+    # households: see ``LivesAloneField``; partial indexes hold just these residents.
+    qs = qs.filter(lives_alone=True)
     if code == "living_alone_elderly":
         qs = qs.filter(birth_date__lte=born_before(60))
     return qs

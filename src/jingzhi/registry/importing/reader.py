@@ -10,11 +10,12 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import multiprocessing
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Any, Self
 from zipfile import BadZipFile
 
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +31,8 @@ HEADER_SEARCH_ROWS = 20
 #: How much of a CSV file decides its encoding and delimiter.
 SAMPLE_BYTES = 1 << 20
 DELIMITERS = (",", "\t", ";")
+#: Rows per message from the parsing child process.
+ROWS_PER_MESSAGE = 2000
 
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls, or an encrypted workbook
@@ -63,6 +66,66 @@ def _open_binary(source: Source) -> tuple[IO[bytes], bool]:
 
 
 def _xlsx_rows(stream: IO[bytes], sheet: str | None) -> Iterator[tuple[object, ...]]:
+    if "fork" in multiprocessing.get_all_start_methods():
+        return _rows_from_child(stream, sheet)
+    return _xlsx_rows_here(stream, sheet)
+
+
+def _rows_from_child(stream: IO[bytes], sheet: str | None) -> Iterator[tuple[object, ...]]:
+    """The rows of ``_xlsx_rows_here``, parsed in a forked child process.
+
+    Parsing the workbook's XML is most of an import's time; in a child it runs on another core
+    while this process checks the rows already received (and, when committing, the database
+    works on a third). The child inherits the open stream, reads nothing else, touches no
+    database connection and sends the rows back in batches.
+    """
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_send_rows, args=(stream, sheet, sender), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        while True:
+            kind, payload = receiver.recv()
+            if kind == "rows":
+                yield from payload
+            elif kind == "file_error":
+                raise ImportFileError(*payload)
+            elif kind == "error":
+                raise payload
+            else:
+                return
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
+def _send_rows(stream: IO[bytes], sheet: str | None, sender: Any) -> None:
+    try:
+        batch: list[tuple[object, ...]] = []
+        for values in _xlsx_rows_here(stream, sheet):
+            batch.append(values)
+            if len(batch) >= ROWS_PER_MESSAGE:
+                sender.send(("rows", batch))
+                batch = []
+        sender.send(("rows", batch))
+        sender.send(("done", None))
+    except BrokenPipeError:
+        pass  # the parent stopped reading
+    except ImportFileError as exc:
+        sender.send(("file_error", (exc.code, exc.message)))
+    except Exception as exc:  # handed to the parent, which raises it
+        try:
+            sender.send(("error", exc))
+        except Exception:  # an exception that does not pickle
+            sender.send(("error", RuntimeError(repr(exc))))
+    finally:
+        sender.close()
+
+
+def _xlsx_rows_here(stream: IO[bytes], sheet: str | None) -> Iterator[tuple[object, ...]]:
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
     except (BadZipFile, KeyError, OSError, ValueError) as exc:
