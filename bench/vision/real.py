@@ -719,8 +719,8 @@ def format_report(outcomes: list[ClipOutcome], quick: bool, elapsed: float) -> s
         "small: at QCIF (176×144) a bottle is ~1 px and litter well under, so those falls are in the "
         "*all* rows but rarely in the ≥ 2 px row. The falls are drawn noise-free onto already compressed "
         "video; the re-encode is their only codec damage. None of these clips shows a flying bird; "
-        "`Megamind*.avi` (MPEG-4 with packed B-frames in AVI) decode with timestamps that step backwards, "
-        "and are fed to the detectors as `open_luma` yields them; `tree.avi` has 68 frames over 30 s."
+        "`Megamind*.avi` (MPEG-4 with packed B-frames in AVI) carry timestamps that step backwards, which "
+        "`open_luma` replaces by the previous time plus one frame; `tree.avi` has 68 frames over 30 s."
     )
     return "\n".join(lines)
 
