@@ -96,6 +96,33 @@ def test_search_never_leaves_the_scope(world: World, people: dict[str, Resident]
     assert "张三丰" in _names(world, "张三", persona="subdistrict_admin")
 
 
+def test_pinyin_as_id_list_or_plain_filter_gives_the_same_rows(
+    world: World, people: dict[str, Resident], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rare prefix becomes an id list, a common one keeps the filter: same rows, id order, scope."""
+    extra = f.resident(world.a.household, "周深", born=dt.date(1992, 9, 29), relationship="child")
+
+    def pks(text: str, persona: str) -> list[int]:
+        return [r.pk for r in residents_search(actor=Actor.for_user(world.users[persona]), text=text)]
+
+    zhang, zeng, b_zhang = people["zhang"].pk, people["zeng"].pk, people["b_zhang"].pk
+    expected = {
+        ("zs", "community_staff_a"): [zhang, extra.pk],
+        ("zs", "subdistrict_admin"): sorted([zhang, extra.pk, b_zhang]),
+        ("zhangs", "community_staff_a"): [zhang],
+        ("zhangs", "subdistrict_admin"): [zhang, b_zhang],
+        ("zengxiao", "community_staff_a"): [zeng],
+        ("qqq", "subdistrict_admin"): [],
+    }
+    for id_list_max in (search.PINYIN_ID_LIST_MAX, 1, 0):
+        monkeypatch.setattr(search, "PINYIN_ID_LIST_MAX", id_list_max)
+        for (text, persona), want in expected.items():
+            assert [pk for pk in pks(text, persona) if pk in {zhang, zeng, b_zhang, extra.pk}] == want
+        # Every match, in id order, whichever way it was found.
+        assert pks("z", "subdistrict_admin") == sorted(pks("z", "subdistrict_admin"))
+        assert {zhang, zeng, b_zhang, extra.pk} <= set(pks("z", "subdistrict_admin"))
+
+
 def test_search_api_and_page(world: World, people: dict[str, Resident]) -> None:
     client = world.client("community_staff_a")
     payload = client.get("/api/v1/residents", {"q": "zs"}).json()

@@ -162,8 +162,9 @@ class Resident(models.Model):
         Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="members"
     )
     name = models.CharField(_("name"), max_length=64, db_index=True)
-    name_pinyin = DerivedField(max_length=128, source="name", derive=pinyin.full, db_index=True)
-    name_initials = DerivedField(max_length=32, source="name", derive=pinyin.initials, db_index=True)
+    # Pinyin columns: (column, id) pattern-ops indexes in Meta serve the prefix searches.
+    name_pinyin = DerivedField(max_length=128, source="name", derive=pinyin.full)
+    name_initials = DerivedField(max_length=32, source="name", derive=pinyin.initials)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("birth date"))
     id_number = EncryptedField(
@@ -239,6 +240,21 @@ class Resident(models.Model):
             # A community's or grid's residents in id order: pages of a scoped search stop early.
             models.Index(fields=["community", "id"], name="resident_community_id"),
             models.Index(fields=["grid", "id"], name="resident_grid_id"),
+            # Pinyin prefix searches ('zs%', 'zhangs%') read the matching ids in scope from these
+            # alone (index-only scans, the scope columns included); see ``search._by_pinyin``.
+            # Pattern ops: LIKE uses them whatever the database collation.
+            models.Index(
+                fields=["name_initials", "id"],
+                name="resident_initials_id",
+                opclasses=["varchar_pattern_ops", "int8_ops"],
+                include=["subdistrict", "community", "grid"],
+            ),
+            models.Index(
+                fields=["name_pinyin", "id"],
+                name="resident_pinyin_id",
+                opclasses=["varchar_pattern_ops", "int8_ops"],
+                include=["subdistrict", "community", "grid"],
+            ),
             # The few percent living alone, in id order, overall and per community/grid: the
             # "独居(老人)" searches read a short index instead of joining households.
             models.Index(fields=["id"], condition=Q(lives_alone=True), name="resident_alone_id"),
