@@ -186,7 +186,7 @@ class ChangeDetector:
         changed = cv2.countNonZero(fg) / max(self.region_px, 1)
         shift = (0.0, 0.0)
         contours: Sequence[npt.NDArray[np.int32]] = ()
-        if changed <= cfg.shake_check_fraction:
+        if 0.0 < changed <= cfg.shake_check_fraction:  # nothing changed (a still scene): nothing to label
             contours = self._contours(fg)
         if changed > cfg.shake_check_fraction or len(contours) > cfg.relight_blobs:
             # Widespread change: the camera moved, or the light changed (cloud shadow, exposure).
