@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,28 @@ class VideoInfo:
     width: int
     height: int
     fps: float
+
+
+def luma_view(frame: av.VideoFrame) -> U8:
+    """The Y plane of a decoded frame as an H×W array: a view, which keeps the frame's buffer alive."""
+    plane = frame.planes[0]
+    return np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(frame.height, plane.line_size)[:, : frame.width]
+
+
+class FrameClock:
+    """Frame times made strictly increasing: a time that repeats, steps back or (beyond ``max_jump_s``)
+    leaps ahead is replaced by the previous one plus one frame."""
+
+    def __init__(self, fps: float, max_jump_s: float = math.inf) -> None:
+        self.step = 1.0 / fps
+        self.max_jump_s = max_jump_s
+        self.last: float | None = None
+
+    def __call__(self, t: float) -> float:
+        if self.last is not None and (t <= self.last or t - self.last > self.max_jump_s):
+            t = self.last + self.step
+        self.last = t
+        return t
 
 
 def open_luma(path: str | Path, *, threads: int = 1) -> tuple[VideoInfo, Iterator[tuple[float, U8]]]:
@@ -53,13 +76,9 @@ def open_luma(path: str | Path, *, threads: int = 1) -> tuple[VideoInfo, Iterato
     def frames() -> Iterator[tuple[float, U8]]:
         start: float | None = None
         index = 0
-        last = -1.0
+        clock = FrameClock(fps)
         try:
             for frame in container.decode(stream):
-                plane = frame.planes[0]
-                buf = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(frame.height, plane.line_size)[
-                    :, : frame.width
-                ]
                 ft = frame.time
                 if ft is None:
                     ft = index / fps
@@ -68,12 +87,10 @@ def open_luma(path: str | Path, *, threads: int = 1) -> tuple[VideoInfo, Iterato
                     st = stream.start_time
                     start = float(st * stream.time_base) if st is not None and stream.time_base else ft
                 index += 1
-                t = ft - start
-                if t <= last:
-                    # Repeated or backward timestamps (AVI with packed B-frames, camera clock steps): the
-                    # physics needs increasing times, and the frames come in presentation order.
-                    t = last + 1.0 / fps
-                last = t
+                # Repeated or backward timestamps (AVI with packed B-frames) are replaced: the physics
+                # needs increasing times, and the frames come in presentation order.
+                t = clock(ft - start)
+                buf = luma_view(frame)
                 yield t, buf
         except av.FFmpegError as exc:
             raise VideoError(f"cannot decode video {p}: {exc}") from exc

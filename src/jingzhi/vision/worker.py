@@ -56,7 +56,7 @@ from pydantic import ValidationError
 
 from jingzhi.sensing.contract import MAX_MEDIA_BYTES, event_document
 from jingzhi.vision.config import ThrowConfig
-from jingzhi.vision.decode import VideoError, VideoInfo, open_luma
+from jingzhi.vision.decode import FrameClock, VideoError, VideoInfo, luma_view, open_luma
 from jingzhi.vision.facade import Facade, FacadeCalibration
 from jingzhi.vision.throws import ThrowDetector, ThrowEvent
 
@@ -288,23 +288,17 @@ def open_stream(url: str, *, timeout_s: float = 10.0) -> tuple[VideoInfo, Iterat
 
     def frames() -> Iterator[tuple[float, U8]]:
         first: float | None = None
-        last = -math.inf
+        clock = FrameClock(fps, max_jump_s=10.0)  # missing, repeated or jumping timestamps
         start_wall = time.monotonic()
         try:
             for frame in container.decode(stream):
-                plane = frame.planes[0]
-                buf = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(frame.height, plane.line_size)[
-                    :, : frame.width
-                ]
                 ft = frame.time
                 if ft is None:
                     ft = time.monotonic() - start_wall
                 if first is None:
                     first = ft
-                t = ft - first
-                if t <= last or (last > -math.inf and t - last > 10.0):
-                    t = last + 1.0 / fps  # missing, repeated or jumping timestamps
-                last = t
+                t = clock(ft - first)
+                buf = luma_view(frame)
                 yield t, buf
         except av.FFmpegError as exc:
             raise VideoError(f"stream {url} dropped: {exc}") from exc
