@@ -70,9 +70,7 @@ class ChangeDetector:
         self.mask: U8 = np.ascontiguousarray(region[self.y0 : self.y1, self.x0 : self.x1])
         # Where a mask (a tree, a lamp post) hides part of the facade: an object passing behind it is
         # out of sight, not gone.
-        unmasked = Facade(facade.calibration.model_copy(update={"masks": []})).region_mask(
-            (h, w), margin_m=config.margin_m
-        )
+        unmasked = facade.region_mask((h, w), margin_m=config.margin_m, masks=False)
         self.hidden: U8 = np.ascontiguousarray(cv2.subtract(unmasked[self.y0 : self.y1, self.x0 : self.x1], self.mask))
         self.region_px = int(np.count_nonzero(self.mask))
         self._mask_sub = np.ascontiguousarray(self.mask[::4, ::4])
@@ -98,13 +96,15 @@ class ChangeDetector:
 
     def in_region(self, x: float, y: float) -> bool:
         """Is image point (x, y) inside the analysed (unmasked) facade region?"""
-        xi, yi = int(x) - self.x0, int(y) - self.y0
-        return 0 <= yi < self.mask.shape[0] and 0 <= xi < self.mask.shape[1] and bool(self.mask[yi, xi])
+        return self._on(self.mask, x, y)
 
     def is_hidden(self, x: float, y: float) -> bool:
         """Is image point (x, y) on the facade region but behind a mask?"""
+        return self._on(self.hidden, x, y)
+
+    def _on(self, crop_mask: U8, x: float, y: float) -> bool:
         xi, yi = int(x) - self.x0, int(y) - self.y0
-        return 0 <= yi < self.hidden.shape[0] and 0 <= xi < self.hidden.shape[1] and bool(self.hidden[yi, xi])
+        return 0 <= yi < crop_mask.shape[0] and 0 <= xi < crop_mask.shape[1] and bool(crop_mask[yi, xi])
 
     def _estimate_shift(self, ref: U8, cur: U8) -> tuple[float, float]:
         # Phase correlation on a half-size copy: cheap and robust to the local motion of small objects.

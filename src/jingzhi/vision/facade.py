@@ -223,13 +223,16 @@ class Facade:
         quad = [[-margin_m, h], [w + margin_m, h], [w + margin_m, -below_m], [-margin_m, -below_m]]
         return self.to_image(quad)
 
-    def region_mask(self, shape: tuple[int, int], margin_m: float = 0.0, below_m: float = 0.0) -> npt.NDArray[np.uint8]:
-        """uint8 mask (255 = analyse) of the facade region inside a frame of ``shape`` (h, w), minus masks."""
+    def region_mask(
+        self, shape: tuple[int, int], margin_m: float = 0.0, below_m: float = 0.0, *, masks: bool = True
+    ) -> npt.NDArray[np.uint8]:
+        """uint8 mask (255 = analyse) of the facade region inside a frame of ``shape`` (h, w), minus
+        the calibration's masks (unless ``masks`` is False)."""
         height, width = shape
         mask = np.zeros((height, width), dtype=np.uint8)
         poly = _clip_for_raster(self.polygon_image(margin_m, below_m), width, height)
         cv2.fillPoly(mask, [poly], 255)
-        for m in self.calibration.masks:
+        for m in self.calibration.masks if masks else ():
             cv2.fillPoly(mask, [_clip_for_raster(np.asarray(m.polygon, dtype=np.float64), width, height)], 0)
         return mask
 
