@@ -52,6 +52,7 @@ import numpy.typing as npt
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baseline import NaiveDetector
+from scoring import track_matches
 
 from jingzhi.vision.config import ThrowConfig
 from jingzhi.vision.decode import VideoInfo, open_luma
@@ -519,17 +520,8 @@ def _retime(plans: list[FallPlan], fps: float, decoded: list[float]) -> None:
 
 # -- scoring ------------------------------------------------------------------------------------
 def match(det: Det, plan: FallPlan) -> bool:
-    """The criterion of ``run.py``'s ``_match``: median distance to the truth at shared frame times."""
-    truth = {round(t, 3): (x, y) for t, x, y in plan.trajectory}
-    d = []
-    for t, x, y in det.track:
-        key = round(t, 3)
-        if key in truth:
-            gx, gy = truth[key]
-            d.append(math.hypot(x - gx, y - gy))
-    if len(d) < 3:
-        return False
-    return float(np.median(d)) <= max(12.0, 3.0 * plan.size_px)
+    """The benchmark's matching rule (``scoring.track_matches``, as ``run.py``)."""
+    return track_matches(det.track, plan.trajectory, plan.size_px)
 
 
 @dataclass

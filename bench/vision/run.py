@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baseline import NaiveDetector  # noqa: E402
+from scoring import track_matches  # noqa: E402
 
 from jingzhi.vision.config import ThrowConfig  # noqa: E402
 from jingzhi.vision.decode import open_luma  # noqa: E402
@@ -208,14 +209,7 @@ def _mark_observable(truth: dict[str, Any], facade: Facade, shape: tuple[int, in
 
 
 def _match(det: Det, gt: dict[str, Any]) -> bool:
-    traj = gt["trajectory"]
-    if not traj:
-        return False
-    gt_t = {round(p[0], 3): (p[1], p[2]) for p in traj}
-    d = [np.hypot(x - gt_t[round(t, 3)][0], y - gt_t[round(t, 3)][1]) for t, x, y in det.track if round(t, 3) in gt_t]
-    if len(d) < 3:
-        return False
-    return float(np.median(d)) <= max(12.0, 3.0 * gt["size_px"])
+    return track_matches(det.track, gt["trajectory"], gt["size_px"])
 
 
 def size_bin(px: float) -> str:
