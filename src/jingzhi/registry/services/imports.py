@@ -29,6 +29,7 @@ from jingzhi.core.masking import mask_name
 from jingzhi.core.models import AuditEntry, Place
 from jingzhi.core.scope import Actor
 from jingzhi.core.services.audit import audit_log
+from jingzhi.core.services.bulk import copy_rows
 from jingzhi.core.services.places import places_bulk_insert
 from jingzhi.registry.choices import Relationship, ResidenceType, ResidentStatus, TagCode, Tenure
 from jingzhi.registry.importing import (
@@ -43,7 +44,6 @@ from jingzhi.registry.importing import (
 )
 from jingzhi.registry.lookups import AnyOf
 from jingzhi.registry.models import LIVING, Household, Resident, ResidentTag, Tag, households_recount
-from jingzhi.registry.services.bulk import insert_rows
 
 BATCH = 2000
 RoomKey = tuple[str, str, str, str]  # estate name, building code, unit code, room code
@@ -381,7 +381,7 @@ def _write(actor: Actor, groups: list[_Group], rooms: dict[RoomKey, Place], toda
     now = timezone.now()
     new_groups = [g for g in groups if g.household_id is None]
     counts = [sum(1 for r in g.records if _status(r) in LIVING) for g in new_groups]
-    household_ids = insert_rows(
+    household_ids = copy_rows(
         Household,
         HOUSEHOLD_COLUMNS,
         [
@@ -408,7 +408,7 @@ def _write(actor: Actor, groups: list[_Group], rooms: dict[RoomKey, Place], toda
             alone = group.created and group.member_count == 1 and _status(record) in LIVING
             placed.append((record, rooms[group.room], group.household_id, alone))
     # A generator: the rows are sealed and hashed while the database inserts the earlier ones.
-    resident_ids = insert_rows(
+    resident_ids = copy_rows(
         Resident,
         RESIDENT_COLUMNS,
         (_resident_row(record, household_id, room, alone, today, now) for record, room, household_id, alone in placed),
@@ -417,7 +417,7 @@ def _write(actor: Actor, groups: list[_Group], rooms: dict[RoomKey, Place], toda
     records = [(record, room) for record, room, _household_id, _alone in placed]
 
     tags = {t.code: t.pk for t in Tag.objects.all()}
-    insert_rows(
+    copy_rows(
         ResidentTag,
         ("resident_id", "tag_id", "grade", "since"),
         [
@@ -430,7 +430,7 @@ def _write(actor: Actor, groups: list[_Group], rooms: dict[RoomKey, Place], toda
     # One history entry per person, so each resident's timeline starts with the import.
     user = actor.user
     actor_name = user.get_username() if user else "system"
-    insert_rows(
+    copy_rows(
         AuditEntry,
         AUDIT_COLUMNS,
         (

@@ -23,11 +23,11 @@ from django.utils import timezone
 
 from jingzhi.core.crypto import keyring
 from jingzhi.core.fields import digest_for
+from jingzhi.core.services.bulk import insert_rows
 from jingzhi.registry.models import Credential
 from jingzhi.sensing import contract
 from jingzhi.sensing.choices import CommandStatus, PersonKind, Transport
 from jingzhi.sensing.models import AccessPass, Device, DeviceCommand, Event, Presence, RejectedEvent
-from jingzhi.sensing.services.bulk import insert_rows
 from jingzhi.sensing.services.retention import retention_days
 
 #: How much of a rejected body is kept for inspection.

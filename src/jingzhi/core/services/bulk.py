@@ -1,11 +1,16 @@
-"""Writing many rows at once for imports: PostgreSQL ``COPY``, a multi-row ``INSERT`` elsewhere.
+"""Writing many rows in one go, for the two places that need it.
 
-Callers pass plain tuples of column values (already sealed, hashed and derived: no model
-instances, no per-row ``pre_save``), and get back the new primary keys in row order. On
-PostgreSQL the keys are drawn from the table's sequence first (``nextval`` over
-``generate_series``, safe beside concurrent inserts), then the rows travel in one ``COPY`` —
-no SQL text holding 100,000 quoted values. SQLite inserts batches with ``RETURNING id``.
-Table and column names come from the model; every value travels as data.
+- :func:`insert_rows` — the ingest hot path: a batch of a few hundred rows in one statement. On
+  PostgreSQL the rows travel as one array per column (``INSERT … SELECT * FROM unnest(…)``): as
+  many parameters as columns, whatever the batch size, with ``ON CONFLICT DO NOTHING`` and
+  ``RETURNING`` as needed. SQLite gets a plain multi-row ``VALUES`` list.
+- :func:`copy_rows` — imports: up to hundreds of thousands of rows of a model's table, already
+  sealed, hashed and derived (plain tuples, no model instances, no per-row ``pre_save``). On
+  PostgreSQL the keys are drawn from the table's sequence first (``nextval`` over
+  ``generate_series``, safe beside concurrent inserts), then the rows stream in one ``COPY``;
+  SQLite inserts batches with ``RETURNING id``. The new keys come back in row order.
+
+Identifiers are the caller's constants or the model's names; every value travels as data.
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def insert_rows(
+def copy_rows(
     model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]], *, count: int | None = None
 ) -> list[int]:
     """Insert ``rows`` (values in ``columns`` order, by attname) into ``model``'s table; returns
@@ -94,3 +99,36 @@ def insert_rows(
     if len(ids) != count:
         raise ValueError(f"{model.__name__}: {len(ids)} rows inserted, {count} announced")
     return ids
+
+
+def insert_rows(
+    table: str,
+    columns: Sequence[str],
+    pg_types: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    conflict: Sequence[str] = (),
+    returning: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
+    """Insert ``rows`` (values in ``columns`` order); ``conflict`` columns make it DO NOTHING on
+    a duplicate; returns the ``returning`` columns of the rows actually inserted."""
+    if not rows:
+        return []
+    quote = connection.ops.quote_name
+    cols = ", ".join(quote(c) for c in columns)
+    tail = ""
+    if conflict:
+        tail += f" ON CONFLICT ({', '.join(quote(c) for c in conflict)}) DO NOTHING"
+    if returning:
+        tail += f" RETURNING {', '.join(quote(c) for c in returning)}"
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{t}[]" for t in pg_types)
+        sql = f"INSERT INTO {quote(table)} ({cols}) SELECT * FROM unnest({arrays}){tail}"  # noqa: S608
+        params: list[Any] = [list(column) for column in zip(*rows, strict=True)]
+    else:
+        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        sql = f"INSERT INTO {quote(table)} ({cols}) VALUES {', '.join([one] * len(rows))}{tail}"  # noqa: S608
+        params = [value for row in rows for value in row]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall()) if returning else []
