@@ -99,7 +99,9 @@ def main() -> None:
     max_id = Resident.objects.order_by("-id").values_list("id", flat=True).first() or 1
     sample_ids = [rng.randrange(1, max_id) for _ in range(args.queries * 3)]
     sample = list(
-        Resident.objects.filter(pk__in=sample_ids).select_related("household__room__building", "household__room__unit")
+        Resident.objects.filter(pk__in=sample_ids).select_related(
+            "household__room__estate", "household__room__building", "household__room__unit"
+        )
     )[: args.queries]
 
     kinds: dict[str, list[str]] = {
@@ -112,6 +114,11 @@ def main() -> None:
         "last 6 digits": [r.phone[-6:] for r in sample if r.phone],
         "address": [
             f"{r.household.room.building.code}幢{r.household.room.unit.code}单元{r.household.room.code}" for r in sample
+        ],
+        "address with estate": [
+            f"{r.household.room.estate.name}{r.household.room.building.code}幢{r.household.room.unit.code}单元"
+            f"{r.household.room.code}"
+            for r in sample
         ],
         "tag": ["党员"] * 10,
         "derived tag": ["独居老人"] * 10,

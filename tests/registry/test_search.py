@@ -181,3 +181,38 @@ def test_address_search_is_scoped_and_handles_no_match(world: World, people: dic
 def test_tag_search_with_a_tag_missing_from_the_vocabulary(world: World, people: dict[str, Resident]) -> None:
     Tag.objects.filter(code="party_member").delete()
     assert _names(world, "党员") == set()
+
+
+def test_address_search_follows_moves_and_code_changes(world: World, people: dict[str, Resident]) -> None:
+    from jingzhi.core.choices import PlaceKind
+    from jingzhi.core.models import Place
+    from jingzhi.core.services.places import place_update
+    from jingzhi.registry.services.residents import resident_move
+
+    admin = Actor.for_user(world.users["subdistrict_admin"])
+    system = Actor.system()
+
+    def names(text: str) -> set[str]:
+        return {r.name for r in residents_search(actor=admin, text=text)}
+
+    room_601 = f.place(PlaceKind.ROOM, world.a.unit, "601", "601", floor=6, room_number="601")
+    assert room_601.code_path == "3/2/601"
+    resident_move(
+        actor=system, resident=people["zeng"], to_household=Household.objects.create(room=room_601), relationship="head"
+    )
+    assert names("3幢2单元601") == {"曾小明"}
+    assert "曾小明" not in names("3幢2单元501")
+
+    # Renumbering building 3 of estate A renames every path below it, residents' copies included.
+    place_update(actor=system, place=world.a.building, code="13")
+    assert Place.objects.get(pk=room_601.pk).code_path == "13/2/601"
+    assert Place.objects.get(pk=world.a.unit.pk).code_path == "13/2"
+    assert names("13幢2单元601") == {"曾小明"}
+    assert names("13幢2单元501") == {"张甲一", "张三"}
+    assert names("3幢2单元501") == {"欧阳乙二", "张三丰"}
+    # A room's own new number too.
+    place_update(actor=system, place=room_601, code="602")
+    assert names("13幢2单元602") == {"曾小明"} and names("13幢2单元601") == set()
+    # Every resident's copy equals its room's path after all that.
+    for person in Resident.objects.select_related("household__room"):
+        assert person.room_path == person.household.room.code_path

@@ -12,10 +12,13 @@ class RegistryConfig(AppConfig):
         from jingzhi.core import attention, panels
         from jingzhi.core.choices import Capability
         from jingzhi.core.context_processors import register_nav
+        from jingzhi.core.models.places import place_codes_changed
         from jingzhi.registry.attention import register_attention
+        from jingzhi.registry.models import residents_repath
         from jingzhi.registry.panels import room_households
 
         attention.register(register_attention)
+        place_codes_changed.connect(residents_repath, dispatch_uid="registry.residents_repath")
         panels.register(room_households)
         register_nav(_("Residents"), "registry:residents", Capability.VIEW_REGISTER)
         register_nav(_("Import"), "registry:import_start", _can_import)

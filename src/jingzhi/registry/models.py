@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from jingzhi.core import idnumber
 from jingzhi.core.choices import PlaceKind
 from jingzhi.core.fields import DerivedField, DigestField, EncryptedField
+from jingzhi.core.models import Place
 from jingzhi.registry import pinyin
 from jingzhi.registry.choices import (
     AwayReason,
@@ -99,6 +100,15 @@ def households_recount(ids: set[int] | list[int]) -> None:
         )
 
 
+def residents_repath(sender: Any = None, *, place: Any, **kwargs: Any) -> None:
+    """Copy the rooms' new code paths onto their residents after a building's, unit's or room's
+    code changed (receiver of ``place_codes_changed``)."""
+    level = "pk" if place.kind == PlaceKind.ROOM else f"{place.kind}_id"
+    rooms = Place.objects.filter(kind=PlaceKind.ROOM, **{level: place.pk})
+    path = Household.objects.filter(pk=OuterRef("household_id")).values("room__code_path")[:1]
+    Resident.objects.filter(household__room__in=rooms).update(room_path=Subquery(path))
+
+
 class LivesAloneField(models.BooleanField):
     """Whether a resident is the only living member of their household, stored so that the
     "living alone" searches are an indexed lookup instead of a join to every household.
@@ -161,7 +171,9 @@ class Resident(models.Model):
     household = models.ForeignKey(
         Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="members"
     )
-    name = models.CharField(_("name"), max_length=64, db_index=True)
+    # Searched by prefix only: one pattern-ops index in Meta (``db_index`` would add a second,
+    # plain one that no query uses and every insert maintains).
+    name = models.CharField(_("name"), max_length=64)
     # Pinyin columns: (column, id) pattern-ops indexes in Meta serve the prefix searches.
     name_pinyin = DerivedField(max_length=128, source="name", derive=pinyin.full)
     name_initials = DerivedField(max_length=32, source="name", derive=pinyin.initials)
@@ -207,6 +219,10 @@ class Resident(models.Model):
     grid = models.ForeignKey(
         "core.Place", null=True, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
     )
+    #: The room's ``code_path`` ("3/2/501": building, unit, room codes), copied like the scope
+    #: columns; an address search in every estate at once is one walk of (room_path, id).
+    #: Rewritten when a code above changes (``core.models.places.place_codes_changed``).
+    room_path = models.CharField(max_length=100, blank=True, default="", editable=False)
     #: Present or away, and the only such member of the household (see ``LivesAloneField``).
     lives_alone = LivesAloneField()
     user = models.OneToOneField(
@@ -255,6 +271,15 @@ class Resident(models.Model):
                 opclasses=["varchar_pattern_ops", "int8_ops"],
                 include=["subdistrict", "community", "grid"],
             ),
+            # Name prefix search ('张三%'); pattern ops: LIKE uses it whatever the collation.
+            models.Index(fields=["name"], name="resident_name_prefix", opclasses=["varchar_pattern_ops"]),
+            # Residents of "3幢2单元501" in every estate, in id order: a page stops after 25 rows and
+            # the capped count reads the index alone (scope columns included).
+            models.Index(
+                fields=["room_path", "id"],
+                name="resident_room_path_id",
+                include=["subdistrict", "community", "grid"],
+            ),
             # The few percent living alone, in id order, overall and per community/grid: the
             # "独居(老人)" searches read a short index instead of joining households.
             models.Index(fields=["id"], condition=Q(lives_alone=True), name="resident_alone_id"),
@@ -276,9 +301,10 @@ class Resident(models.Model):
         super().save(*args, **kwargs)
 
     def fill_scope(self, room: Any = None) -> None:
-        """Copy the sub-district, community and grid of the household's room onto the row."""
+        """Copy the sub-district, community, grid and code path of the household's room onto the row."""
         room = room or self.household.room
         self.subdistrict_id, self.community_id, self.grid_id = room.subdistrict_id, room.community_id, room.grid_id
+        self.room_path = room.code_path
 
     def age(self, on: dt.date | None = None) -> int:
         on = on or timezone.localdate()

@@ -6,10 +6,19 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Concat
+from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
 
 from jingzhi.core.choices import ANCESTOR_LEVELS, PlaceKind, parent_kind
+
+#: Levels whose codes make up an address's "building/unit/room" path (``Place.code_path``).
+PATH_LEVELS: tuple[str, ...] = (PlaceKind.BUILDING, PlaceKind.UNIT, PlaceKind.ROOM)
+
+#: Sent after a building's, unit's or room's code changed (``place=`` the place; the code paths
+#: below it are already rewritten), so that copies of the path elsewhere can follow.
+place_codes_changed = Signal()
 
 
 class Place(models.Model):
@@ -53,6 +62,12 @@ class Place(models.Model):
     floor = models.SmallIntegerField(_("floor"), null=True, blank=True)
     room_number = models.CharField(_("room number"), max_length=16, blank=True)
 
+    #: Codes of the building, unit and room down to this place, "/"-joined ("3/2/501" for room
+    #: 501 of unit 2 of building 3; "3" for the building); empty above buildings. Maintained by
+    #: save() from the parent's, and copied onto residents so that an address search ("3幢2单元501"
+    #: in every estate) is one index lookup (see ``registry.search``).
+    code_path = models.CharField(max_length=100, blank=True, default="", editable=False)
+
     is_active = models.BooleanField(_("in use"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -82,11 +97,31 @@ class Place(models.Model):
         return self.name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        old_path = None
+        if self.kind in PATH_LEVELS:
+            model = type(self)
+            if self.pk is not None:
+                old_path = model.objects.filter(pk=self.pk).values_list("code_path", flat=True).first()
+            if self.parent is not None and self.kind != PATH_LEVELS[0]:
+                # The parent held in memory may predate a renumbering above it: path from the table.
+                stored = model.objects.filter(pk=self.parent.pk).values_list("code_path", flat=True).first()
+                self.parent.code_path = stored if stored is not None else self.parent.code_path
         self.fill_ancestors()
         super().save(*args, **kwargs)
         if self.kind in ANCESTOR_LEVELS and getattr(self, f"{self.kind}_id") != self.pk:
             setattr(self, f"{self.kind}_id", self.pk)
             type(self).objects.filter(pk=self.pk).update(**{f"{self.kind}_id": self.pk})
+        if old_path is not None and old_path != self.code_path:
+            self._repath_below()
+            place_codes_changed.send(sender=type(self), place=self)
+
+    def _repath_below(self) -> None:
+        """After a building's or unit's code changed: rewrite the code paths of the places below it."""
+        model = type(self)
+        for kind in PATH_LEVELS[PATH_LEVELS.index(self.kind) + 1 :]:
+            below = model.objects.filter(kind=kind, **{f"{self.kind}_id": self.pk})
+            parent_path = model.objects.filter(pk=OuterRef("parent_id")).values("code_path")[:1]
+            below.update(code_path=Concat(Subquery(parent_path), Value("/"), F("code")))
 
     # --- invariants -------------------------------------------------------
     def clean(self) -> None:
@@ -118,6 +153,12 @@ class Place(models.Model):
         parent = self.parent
         for level in ANCESTOR_LEVELS:
             setattr(self, f"{level}_id", getattr(parent, f"{level}_id") if parent is not None else None)
+        if self.kind not in PATH_LEVELS:
+            self.code_path = ""
+        elif self.kind == PATH_LEVELS[0] or parent is None:
+            self.code_path = self.code
+        else:
+            self.code_path = f"{parent.code_path}/{self.code}"
         if self.kind in ANCESTOR_LEVELS and self.pk is not None:
             setattr(self, f"{self.kind}_id", self.pk)
 

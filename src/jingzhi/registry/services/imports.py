@@ -87,7 +87,7 @@ def _rooms_of(community: Place, estate_names: set[str]) -> dict[RoomKey, Place]:
     rooms = (
         Place.objects.filter(kind=PlaceKind.ROOM, estate__in=list(estates.values_list("pk", flat=True)))
         .annotate(estate_name=F("estate__name"), building_code=F("building__code"), unit_code=F("unit__code"))
-        .only("id", "code", "subdistrict_id", "community_id", "grid_id")
+        .only("id", "code", "code_path", "subdistrict_id", "community_id", "grid_id")
         .order_by()
     )
     return {
@@ -495,6 +495,7 @@ RESIDENT_COLUMNS = (
     "subdistrict_id",
     "community_id",
     "grid_id",
+    "room_path",
     "lives_alone",
     "user_id",
     "created_at",
@@ -527,6 +528,7 @@ def _resident_row(
         room.subdistrict_id,
         room.community_id,
         room.grid_id,
+        room.code_path,
         alone,
         None,
         now,
