@@ -59,6 +59,21 @@ def test_rotation_new_key_encrypts_old_key_still_opens_and_digest_is_stable() ->
     assert rotated.digest("secret", purpose="c") == old.digest("secret", purpose="c")
 
 
+def test_digests_are_keyed_hmacs_and_remembered_tails_equal_fresh_ones() -> None:
+    import hashlib
+    import hmac
+
+    ring = _ring("k1")
+    expected = hmac.new(ring.index_key, b"phone\x005678", hashlib.sha256).hexdigest()
+    assert ring.digest("5678", purpose="phone") == expected
+    assert ring.digest("5678", purpose="phone") == expected  # the shared keyed state is not consumed
+    assert ring.tail_digest("5678", purpose="phone") == expected
+    assert ring.tail_digest("5678", purpose="phone") == expected
+    assert ring.tail_digest("5678", purpose="id") != expected
+    other = _ring("k1")
+    assert other.tail_digest("5678", purpose="phone") != expected  # per keyring, not per process
+
+
 def test_unknown_key_id_is_reported() -> None:
     token = _ring("k1").seal("secret", context="c")
     with pytest.raises(DecryptionError, match="no key with id"):

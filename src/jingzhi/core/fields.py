@@ -85,7 +85,7 @@ class EncryptedField(models.TextField):
 
     def tail_digest_of(self, tail: str) -> str:
         """Keyed hash of the last ``TAIL`` characters (already normalised): finds "…1234" without decrypting."""
-        return keyring().digest(tail.upper(), purpose=self.context + ":tail")
+        return keyring().tail_digest(tail.upper(), purpose=self.context + ":tail")
 
     def get_lookup(self, lookup_name: str) -> type[Lookup[Any]] | None:
         if lookup_name not in {"isnull"}:

@@ -23,17 +23,22 @@ from psycopg.copy import QueuedLibpqWriter
 
 #: SQLite allows 32,766 bound parameters per statement; stay well below.
 SQLITE_PARAMS = 30_000
-_PREPARED = {"DateField", "DateTimeField", "JSONField"}
+#: Field types whose values the driver cannot take as they are. psycopg adapts dates and aware
+#: datetimes itself (Django's PostgreSQL backend passes them through unchanged); SQLite's
+#: backend turns them into text.
+_PREPARED = {"postgresql": {"JSONField"}}
+_PREPARED_ELSEWHERE = {"DateField", "DateTimeField", "JSONField"}
 
 
 def _preparers(model: type[models.Model], columns: Sequence[str]) -> list[Callable[[Any], Any] | None]:
     """Per column, the field's database conversion where the driver needs one (dates, JSON)."""
     fields = {f.attname: f for f in model._meta.concrete_fields}
+    prepared = _PREPARED.get(connection.vendor, _PREPARED_ELSEWHERE)
 
     def prep(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
         return lambda value: field.get_db_prep_save(value, connection)
 
-    return [prep(fields[name]) if fields[name].get_internal_type() in _PREPARED else None for name in columns]
+    return [prep(fields[name]) if fields[name].get_internal_type() in prepared else None for name in columns]
 
 
 def _prepared(rows: Iterable[Sequence[Any]], preparers: list[Callable[[Any], Any] | None]) -> Iterator[tuple[Any, ...]]:

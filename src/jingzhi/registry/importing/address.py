@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.utils.translation import gettext_lazy as _
 
@@ -91,10 +92,23 @@ def parse_address(value: object, *, known_estates: Iterable[str] = (), default_e
     text = clean_text(value)
     if not text:
         raise CellProblem("required", str(_("This cell is required but empty.")))
+    return _parse(text, tuple(known_estates), default_estate)
+
+
+@lru_cache(maxsize=65536)
+def _estate_keys(known_estates: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The estate names, longest first, with their compacted forms."""
+    return tuple((name, _compact(name)) for name in sorted(known_estates, key=len, reverse=True))
+
+
+# A sheet repeats each room's address for every member of the household (and an import runs the
+# same rows twice: dry run, then commit): parsed once per distinct text. Problems (exceptions)
+# are not cached; they are rare.
+@lru_cache(maxsize=65536)
+def _parse(text: str, known_estates: tuple[str, ...], default_estate: str) -> ParsedAddress:
     compact = _compact(text)
     estate, tail = "", compact
-    for name in sorted(known_estates, key=len, reverse=True):
-        key = _compact(name)
+    for name, key in _estate_keys(known_estates):
         at = compact.find(key) if key else -1
         if at >= 0:
             estate, tail = name, compact[at + len(key) :]
