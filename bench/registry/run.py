@@ -197,7 +197,10 @@ def _import_and_export(args: Any, say: Any, admin: Any) -> None:
 
     community = Place.objects.filter(kind=PlaceKind.COMMUNITY).order_by("code").first()
     assert community is not None
-    estate_name = f"基准小区{dt.datetime.now():%H%M%S}"
+    # Chinese numerals: digits at the end of an estate name would read as a building number.
+    estate_name = "基准小区" + f"{dt.datetime.now():%H%M%S}".translate(
+        str.maketrans("0123456789", "〇一二三四五六七八九")
+    )
     addresses = messy.default_addresses(estate_name, buildings=40, units=4, floors=24, per_floor=4)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "import.xlsx"
@@ -239,6 +242,12 @@ def _import_and_export(args: Any, say: Any, admin: Any) -> None:
         f"Commit: {done.residents:,} residents, {done.households:,} households, {done.places:,} places; committed={done.committed}. "
         f"(Writing the file took {write_s:.1f} s, not counted.)"
     )
+    steps = "; ".join(
+        f"{label}: " + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in result.seconds.items())
+        for label, result in (("dry run", dry), ("commit", done))
+    )
+    say("")
+    say(f"Steps ({steps}).")
     say("")
 
     from django.db import connection

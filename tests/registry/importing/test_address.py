@@ -51,6 +51,13 @@ def test_known_estates_beat_the_prefix_heuristic():
     assert parse_address("新区花园3幢2单元501室", known_estates=["新区花园"]).estate == "新区花园"
 
 
+def test_a_new_estate_whose_name_extends_a_known_one():
+    # 西渚 is known; 西渚东苑 is new: the known name inside it must not leave "东苑3-2-501" unread.
+    parsed = parse_address("西渚东苑3-2-501", known_estates=["西渚", "花园"])
+    assert (parsed.estate, parsed.building, parsed.unit, parsed.room) == ("西渚东苑", "3", "2", "501")
+    assert parse_address("西渚3-2-501", known_estates=["西渚"]).estate == "西渚"
+
+
 def test_default_estate_for_addresses_that_start_at_the_building():
     assert parse_address("3-2-501", default_estate="西渚花苑") == EXPECTED
     with pytest.raises(CellProblem) as caught:

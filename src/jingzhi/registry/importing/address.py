@@ -116,7 +116,10 @@ def _parse(text: str, known_estates: tuple[str, ...], default_estate: str) -> Pa
     match = None
     if estate:
         match = next((m for p in _TAILS if (m := p.fullmatch(tail))), None)
-    else:
+        if match is None:
+            # A known name inside a longer new one (基准小区 in 基准小区东苑): read it afresh.
+            estate = ""
+    if not estate:
         match = next((m for p in _WITH_ESTATE if (m := p.fullmatch(compact))), None)
         if match:
             estate = strip_prefix(match.group("estate"))
