@@ -7,8 +7,8 @@ where the object was ``gap`` frames ago. A pixel is foreground only where both a
 
 from __future__ import annotations
 
+import math
 from collections import deque
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -20,6 +20,7 @@ from jingzhi.vision.facade import Facade
 
 U8 = npt.NDArray[np.uint8]
 F32 = npt.NDArray[np.float32]
+Box = tuple[int, int, int, int]
 
 # Median of |N(0, s)| is 0.6745 s: turns the median absolute difference into the difference's σ.
 _MAD_TO_SIGMA = 1.0 / 0.6745
@@ -60,6 +61,11 @@ class ChangeDetector:
     def __init__(self, facade: Facade, frame_shape: tuple[int, int], config: ChangeConfig) -> None:
         self.cfg = config
         self.facade = facade
+        # numba (and the compiled kernels) only where a detector runs: the web app imports this
+        # package for the facade geometry alone.
+        from jingzhi.vision import kernels
+
+        self._k = kernels
         h, w = frame_shape
         region = facade.region_mask((h, w), margin_m=config.margin_m)
         ys, xs = np.nonzero(region)
@@ -76,6 +82,19 @@ class ChangeDetector:
         self._mask_sub = np.ascontiguousarray(self.mask[::4, ::4])
         self._outside = self.mask == 0
         self.history: deque[U8] = deque(maxlen=config.frame_gap)
+        # The 16×16 block means of each history frame, where the relighting computed them (it needs
+        # them of the current frame and of the reference, which was the current frame ``gap`` ago).
+        self._means: deque[U8 | None] = deque(maxlen=config.frame_gap)
+        ch, cw = self.mask.shape
+        # Per-frame buffers, reused: the masks and the weights live only during one ``process`` call.
+        # The masks' rows are padded to whole 64-bit words, which the labelling scans; the kernels
+        # write only the first ``cw`` columns (they are given the whole, contiguous buffers, which
+        # they can store to with vector instructions).
+        self._fg_padded = _padded_mask(ch, cw)
+        self._fg_relit_padded = _padded_mask(ch, cw)
+        self._both_relit: U8 = np.zeros((ch, cw), np.uint8)
+        self._rows: npt.NDArray[np.int32] = np.zeros(ch, np.int32)
+        self._rows_relit: npt.NDArray[np.int32] = np.zeros(ch, np.int32)
         self.background: F32 | None = None
         self.background_u8: U8 | None = None
         self.threshold = float(config.threshold_min)
@@ -134,20 +153,56 @@ class ChangeDetector:
         self.thr_map = thr_map
 
     def _compensated(self, cur: U8, ref: U8, bdiff: U8, tolerance: U8 | None) -> tuple[U8, U8, U8, float]:
+        # The shake path (a few frames in a hundred): plain OpenCV, the difference is needed whole.
         assert self.thr_map is not None
         diff = _relit_absdiff(cur, ref, tolerance)
         both = _u8(cv2.min(diff, bdiff))
         fg = _u8(cv2.compare(both, self.thr_map, cv2.CMP_GT))
         return diff, both, fg, cv2.countNonZero(fg) / max(self.region_px, 1)
 
-    @staticmethod
-    def _contours(fg: U8) -> Sequence[npt.NDArray[np.int32]]:
-        # Join codec-fragmented pieces of one object before labelling.
-        found, _ = cv2.findContours(cv2.dilate(fg, _KERNEL), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        return [np.asarray(c, dtype=np.int32) for c in found]
+    def _relit(self, cur: U8, ref: U8, cur_means: U8 | None) -> tuple[int, U8 | None]:
+        """The relit comparison (``_relit_absdiff`` against ``ref``, no tolerance) into the relit buffers.
+
+        Returns the changed-pixel count and the current frame's block means (kept for when this
+        frame is the reference). The block means of the reference come from the history when the
+        relighting ran on it then: in rain or a passing shadow it runs on most frames.
+        """
+        assert self.thr_map is not None and self.background_u8 is not None
+        h, w = cur.shape
+        hs, ws = h - h % _LOWPASS_CELL, w - w % _LOWPASS_CELL
+        if hs == 0 or ws == 0:
+            gain = np.zeros((0, 0), np.uint8)
+        else:
+            if cur_means is None:
+                cur_means = _block_means(cur[:hs, :ws])
+            ref_means = self._means[0]
+            if ref_means is None:
+                ref_means = _block_means(ref[:hs, :ws])
+            gain = _gain(cur_means, ref_means, hs, ws)
+        n = self._k.relit_change_mask(
+            cur, ref, self.background_u8, self.thr_map, gain, self._fg_relit_padded, self._both_relit, self._rows_relit
+        )
+        return int(n), cur_means
+
+    def _boxes(self, padded: U8, rows: npt.NDArray[np.int32]) -> list[Box]:
+        """Bounding boxes of the dilated mask's outer contours, in the order ``cv2.findContours`` gives.
+
+        ``padded`` is the mask with its rows padded to whole 64-bit words (``_padded_mask``).
+        ``kernels.dilated_boxes`` labels the runs of changed pixels (on most frames a few hundred
+        pixels out of a million or two). Where a box lies strictly inside another, a blob may sit
+        in a hole of another, which ``RETR_EXTERNAL`` drops: then OpenCV labels the frame.
+        """
+        if not rows.any():
+            return []
+        w = self.mask.shape[1]
+        found, nested = self._k.dilated_boxes(padded.view(np.uint64), w, rows, _KERNEL_HALF_W, _KERNEL_HALF_H)
+        if not nested:
+            return [(bx, by, bw, bh) for bx, by, bw, bh in found.tolist()]
+        return _contour_boxes(padded[:, :w], rows)
 
     def _update_noise(self, diff: U8) -> None:
-        hist = cv2.calcHist([diff[::4, ::4]], [0], self._mask_sub, [256], [0, 256]).ravel()
+        """``diff`` is the chosen difference, subsampled by 4 in both directions."""
+        hist = cv2.calcHist([diff], [0], self._mask_sub, [256], [0, 256]).ravel()
         total = float(hist.sum())
         if total < 100:
             return
@@ -171,29 +226,35 @@ class ChangeDetector:
                 self.background = cur.astype(np.float32)
                 self.background_u8 = cur.copy()
             self.history.append(cur)
+            self._means.append(None)
             return ChangeResult((), 0.0, False, False, (0.0, 0.0), self.threshold)
         assert self.background_u8 is not None
         ref = self.history[0]
         bg = self.background_u8
         thr = self.threshold
-        diff = _u8(cv2.absdiff(cur, ref))
-        # Cheap path (almost every frame): the weaker of the temporal and background differences.
-        both = _u8(cv2.min(diff, cv2.absdiff(cur, bg)))
         if self.thr_map is None or self.count % cfg.noise_every == 0:
             self._update_threshold_map(bg)
         assert self.thr_map is not None
-        fg = _u8(cv2.compare(both, self.thr_map, cv2.CMP_GT))
-        changed = cv2.countNonZero(fg) / max(self.region_px, 1)
+        # Cheap path (almost every frame): the weaker of the temporal and background differences
+        # against the threshold map, in one fused pass (``kernels.change_mask``).
+        rows = self._rows
+        changed = int(self._k.change_mask(cur, ref, bg, self.thr_map, self._fg_padded, rows)) / max(self.region_px, 1)
+        # Where the blob weights (the weaker difference) come from: None = computed from cur, ref and bg.
+        both: U8 | None = None
+        relit = False
+        cur_means: U8 | None = None
+        shifted_diff: U8 | None = None
         shift = (0.0, 0.0)
-        contours: Sequence[npt.NDArray[np.int32]] = ()
+        boxes: list[Box] = []
         if 0.0 < changed <= cfg.shake_check_fraction:  # nothing changed (a still scene): nothing to label
-            contours = self._contours(fg)
-        if changed > cfg.shake_check_fraction or len(contours) > cfg.relight_blobs:
+            boxes = self._boxes(self._fg_padded, rows)
+        if changed > cfg.shake_check_fraction or len(boxes) > cfg.relight_blobs:
             # Widespread change: the camera moved, or the light changed (cloud shadow, exposure).
             # Compensate the global shift and the smooth multiplicative light change, then look again.
             # Foreground needs both differences, so compensating the temporal one is enough.
-            bdiff = _u8(cv2.absdiff(cur, bg))
-            diff, both, fg, changed = self._compensated(cur, ref, bdiff, None)
+            n, cur_means = self._relit(cur, ref, None)
+            padded, rows, both, relit = self._fg_relit_padded, self._rows_relit, self._both_relit, True
+            changed = n / max(self.region_px, 1)
             moved = self._estimate_shift(ref, cur) if changed > cfg.shake_check_fraction else (0.0, 0.0)
             if max(abs(moved[0]), abs(moved[1])) > cfg.shake_min_px:
                 # Keep the shift only if it explains the change: a drifting cloud shadow also
@@ -202,15 +263,19 @@ class ChangeDetector:
                 # Sub-pixel registration errors show up at strong edges: discount the local range.
                 spread = cv2.subtract(cv2.dilate(ref_s, _SQUARE), cv2.erode(ref_s, _SQUARE))
                 tolerance = _u8(spread)
-                shifted = self._compensated(cur, ref_s, bdiff, tolerance)
-                if shifted[3] < changed:
-                    diff, both, fg, changed = shifted
+                s_diff, s_both, s_fg, s_changed = self._compensated(cur, ref_s, _u8(cv2.absdiff(cur, bg)), tolerance)
+                if s_changed < changed:
+                    both, changed, shifted_diff = s_both, s_changed, s_diff
+                    padded = _padded_mask(*s_fg.shape)
+                    padded[:, : s_fg.shape[1]] = s_fg
+                    rows = np.count_nonzero(s_fg, axis=1).astype(np.int32)
                     shift = moved
-            contours = self._contours(fg)
+            boxes = self._boxes(padded, rows)
         if self.count % cfg.noise_every == 0:
-            self._update_noise(diff)
+            self._update_noise(self._noise_diff(cur, ref, relit, cur_means, shifted_diff))
         global_change = changed > cfg.global_fraction
         self.history.append(cur)
+        self._means.append(cur_means)
         if global_change:
             # The old background is useless after a lighting step; restart it from this frame.
             self.background = cur.astype(np.float32)
@@ -219,33 +284,49 @@ class ChangeDetector:
         if self.count % cfg.background_every == 0:
             cv2.accumulateWeighted(cur, self.background, cfg.background_alpha)
             self.background_u8 = _u8(cv2.convertScaleAbs(self.background))
-        boxes = [cv2.boundingRect(c) for c in contours]
         streaks = sum(1 for b in boxes if _is_streak(b[2], b[3]))
         if len(boxes) > cfg.max_blobs:
             # Heavy rain: drop the thin streaks and keep looking at compact blobs if few are left.
             boxes = [b for b in boxes if not _is_streak(b[2], b[3])]
             if len(boxes) > cfg.max_blobs:
                 return ChangeResult((), changed, False, True, shift, thr, streaks)
+        return ChangeResult(self._blobs(boxes, cur, ref, bg, both, thr), changed, False, False, shift, thr, streaks)
+
+    def _noise_diff(self, cur: U8, ref: U8, relit: bool, cur_means: U8 | None, shifted_diff: U8 | None) -> U8:
+        """The chosen temporal difference, subsampled by 4: what the noise estimate looks at."""
+        if shifted_diff is not None:
+            return np.ascontiguousarray(shifted_diff[::4, ::4])
+        if relit:
+            # Once every ``noise_every`` frames: the whole relit difference, as the kernel does not keep it.
+            return np.ascontiguousarray(_relit_absdiff(cur, ref, None)[::4, ::4])
+        c, r = cur[::4, ::4], ref[::4, ::4]
+        return _u8(np.maximum(c, r) - np.minimum(c, r))
+
+    def _blobs(self, boxes: list[Box], cur: U8, ref: U8, bg: U8, both: U8 | None, thr: float) -> tuple[Blob, ...]:
+        """One ``Blob`` per box, weighted by the weaker of the two differences where it exceeds ``thr``.
+
+        The weights are zero on the ghost the temporal difference leaves. All boxes' moments come
+        from one ``kernels.blob_moments`` call, equal to ``cv2.moments`` of each thresholded crop.
+        """
+        if not boxes:
+            return ()
+        cfg = self.cfg
+        box_arr = np.array(boxes, dtype=np.int32)
+        mom = np.empty((len(boxes), 5), np.int64)
+        self._k.blob_moments(
+            cur, ref, bg, bg if both is None else both, both is not None, math.floor(thr), box_arr, mom
+        )
         blobs: list[Blob] = []
-        for bx, by, bw, bh in boxes:
-            # Weight by the weaker of the two differences: zero on the ghost the temporal difference leaves.
-            weights = cv2.threshold(both[by : by + bh, bx : bx + bw], thr, 0, cv2.THRESH_TOZERO)[1]
-            m = cv2.moments(weights)
-            if m["m00"] <= 0.0:
+        for (bx, by, bw, bh), (m00, m10, m01, area, signed) in zip(boxes, mom.tolist(), strict=True):
+            if m00 <= 0 or area < cfg.min_area_px:
                 continue
-            area = cv2.countNonZero(weights)
-            if area < cfg.min_area_px:
-                continue
-            cx = m["m10"] / m["m00"] + bx + self.x0 + 0.5
-            cy = m["m01"] / m["m00"] + by + self.y0 + 0.5
+            cx = float(m10) / float(m00) + bx + self.x0 + 0.5
+            cy = float(m01) / float(m00) + by + self.y0 + 0.5
             ppm = self.pixels_per_metre(cx, cy)
             if max(bw - 2, bh - 4) > cfg.max_extent_m * ppm:  # the dilation grew the box by 1 px sideways, 2 px up/down
                 continue
-            sel = weights > 0
-            signed = cur[by : by + bh, bx : bx + bw][sel].astype(np.int16) - bg[by : by + bh, bx : bx + bw][sel]
-            pol = 1 if float(signed.mean()) >= 0 else -1
-            blobs.append(Blob(cx, cy, area, bw, bh, pol, ppm))
-        return ChangeResult(tuple(blobs), changed, False, False, shift, thr, streaks)
+            blobs.append(Blob(cx, cy, area, bw, bh, 1 if signed >= 0 else -1, ppm))
+        return tuple(blobs)
 
 
 def _u8(img: object) -> U8:
@@ -260,6 +341,47 @@ def _is_streak(width: int, height: int) -> bool:
 
 _SQUARE = np.ones((3, 3), np.uint8)
 _LOWPASS_CELL = 16  # px: larger than any object we look for, smaller than a shadow's edge
+
+
+def _padded_mask(h: int, w: int) -> U8:
+    """A zero mask whose rows are padded to whole 64-bit words (use ``[:, :w]`` as the mask)."""
+    return np.zeros((h, (w + 7) // 8 * 8), np.uint8)
+
+
+def _contour_boxes(fg: U8, rows: npt.NDArray[np.int32]) -> list[Box]:
+    """``cv2.boundingRect`` of the outer contours of the dilated mask, dilating and tracing only the
+    bands of rows that hold changed pixels.
+
+    The joining dilation reaches ``_KERNEL_HALF_H`` rows up and down, so bands whose changed rows
+    lie more than ``_BAND_GAP`` (> 2 × half height + 1) rows apart cannot share a blob, and a band
+    padded by the half height dilates and traces exactly as the whole image would. ``findContours``
+    lists outer contours in reverse raster order of their first pixel, so the bands go bottom-up.
+    """
+    changed_rows = np.flatnonzero(rows)
+    if changed_rows.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(changed_rows) > _BAND_GAP)
+    firsts = changed_rows[np.concatenate(([0], breaks + 1))]
+    lasts = changed_rows[np.concatenate((breaks, [changed_rows.size - 1]))]
+    h = fg.shape[0]
+    boxes: list[Box] = []
+    for first, last in zip(firsts[::-1].tolist(), lasts[::-1].tolist(), strict=True):
+        lo = max(first - _KERNEL_HALF_H, 0)
+        hi = min(last + _KERNEL_HALF_H + 1, h)
+        # Join codec-fragmented pieces of one object before labelling.
+        found, _ = cv2.findContours(cv2.dilate(fg[lo:hi], _KERNEL), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        for c in found:
+            bx, by, bw, bh = cv2.boundingRect(c)
+            boxes.append((bx, by + lo, bw, bh))
+    return boxes
+
+
+def _gain(cur_means: U8, ref_means: U8, hs: int, ws: int) -> U8:
+    """The light gain (× 128) from ``ref`` to ``cur`` at full resolution, from their 16×16 block means."""
+    cur_small = cur_means.astype(np.float32)
+    ref_small = ref_means.astype(np.float32)
+    gain_small = np.clip((cur_small + 1.0) / (ref_small + 1.0) * 128.0, 0.0, 255.0).astype(np.uint8)
+    return _u8(cv2.resize(gain_small, (ws, hs), interpolation=cv2.INTER_LINEAR))
 
 
 def _relit_absdiff(cur: U8, ref: U8, tolerance: U8 | None) -> U8:
@@ -278,10 +400,7 @@ def _relit_absdiff(cur: U8, ref: U8, tolerance: U8 | None) -> U8:
         diff = cv2.absdiff(cur, ref)
     else:
         cur_b, ref_b = cur[:hs, :ws], ref[:hs, :ws]
-        cur_small = _block_means(cur_b).astype(np.float32)
-        ref_small = _block_means(ref_b).astype(np.float32)
-        gain_small = np.clip((cur_small + 1.0) / (ref_small + 1.0) * 128.0, 0.0, 255.0).astype(np.uint8)
-        gain = cv2.resize(gain_small, (ws, hs), interpolation=cv2.INTER_LINEAR)
+        gain = _gain(_block_means(cur_b), _block_means(ref_b), hs, ws)
         relit = cv2.absdiff(cur_b, cv2.multiply(ref_b, gain, scale=1.0 / 128.0))
         if (hs, ws) == (h, w):
             diff = relit
@@ -310,3 +429,8 @@ def _block_means(img: U8) -> U8:
 
 # Taller than wide: a falling object's motion-blur streak is vertical and the codec breaks it up.
 _KERNEL = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 5))
+_KERNEL_HALF_W = 1  # columns the joining dilation reaches left and right
+_KERNEL_HALF_H = 2  # rows the joining dilation reaches up and down
+# Changed rows further apart than this are labelled in separate bands (any value above
+# 2 × _KERNEL_HALF_H + 1 gives the same blobs; a larger one saves calls on scattered changes).
+_BAND_GAP = 16

@@ -1,0 +1,365 @@
+"""Compiled per-pixel kernels of the change detector (numba).
+
+Why: at 1080p the facade crop is one to two million pixels, and the change detector used to make
+five to ten full passes over it per frame with OpenCV (two absolute differences, their minimum, the
+threshold-map comparison, the count, and on frames with widespread change the relighting: gain map,
+product, difference, minimum, comparison, count again). Each pass reads and writes whole images
+that no longer fit the caches, so memory traffic, not arithmetic, set the cost. The kernels here
+fuse those passes into one that reads the inputs once and writes only the foreground mask, and
+they compute the blobs' moments for all boxes in one call instead of several OpenCV calls per blob.
+
+Every kernel reproduces the OpenCV operations it replaces bit for bit (``tests/vision/test_kernels.py``
+checks them against OpenCV on random images): ``cv2.absdiff``, ``cv2.min``, ``cv2.compare(CMP_GT)``,
+``cv2.countNonZero``, ``cv2.multiply(a, b, scale=1/128)`` (rounds half to even),
+``cv2.threshold(THRESH_TOZERO)`` (a fractional threshold on 8-bit images is floored) and
+``cv2.moments`` of an 8-bit image (exact integer sums).
+
+``cache=True`` keeps the compiled code next to this module, so only the first run on a machine
+pays the compilation (a few seconds); ``nogil=True`` lets a camera worker run several streams in
+threads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+U8 = npt.NDArray[np.uint8]
+I32 = npt.NDArray[np.int32]
+I64 = npt.NDArray[np.int64]
+
+
+# The per-pixel arithmetic is written in 8 and 16 bits with explicit truncations: numba widens
+# integer arithmetic to 64 bits, and the truncations let LLVM narrow it again, so that one vector
+# instruction handles 16 or 32 pixels instead of 4.
+_u8 = np.uint8
+_u16 = np.uint16
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _absdiff(a: np.uint8, b: np.uint8) -> np.uint8:  # pragma: no cover - compiled
+    return _u8(max(a, b) - min(a, b))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _plain_row(
+    c: U8, r: U8, b: U8, t: U8, f: U8, o: U8, lo: int, hi: int, write_both: bool
+) -> np.int64:  # pragma: no cover
+    n = np.int64(0)
+    for x in range(lo, hi):
+        cv = c[x]
+        v = min(_absdiff(cv, r[x]), _absdiff(cv, b[x]))
+        if write_both:
+            o[x] = v
+        hit = _u8(v > t[x])
+        f[x] = _u8(hit * _u8(255))
+        n += np.int64(hit)
+    return n
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _relit_row(c: U8, r: U8, b: U8, t: U8, g: U8, f: U8, o: U8, hi: int) -> np.int64:  # pragma: no cover
+    n = np.int64(0)
+    for x in range(hi):
+        cv = c[x]
+        p = _u16(_u16(r[x]) * _u16(g[x]))
+        # Round half to even: add 63, plus 1 when the truncated quotient is odd.
+        q = _u16(_u16(p + _u16(63) + ((p >> 7) & _u16(1))) >> 7)
+        rv = _u8(min(q, _u16(255)))
+        v = min(_absdiff(cv, rv), _absdiff(cv, b[x]))
+        o[x] = v
+        hit = _u8(v > t[x])
+        f[x] = _u8(hit * _u8(255))
+        n += np.int64(hit)
+    return n
+
+
+@njit(cache=True, nogil=True)
+def change_mask(
+    cur: U8, ref: U8, bg: U8, thr_map: U8, fg: U8, row_counts: I32
+) -> np.int64:  # pragma: no cover - compiled
+    """``fg = 255 * (min(|cur - ref|, |cur - bg|) > thr_map)``; per-row and total counts of ``fg``.
+
+    The cheap path of every frame: temporal and background differences, their minimum, the
+    comparison with the threshold map and the count, in one pass. ``cur``, ``ref``, ``bg`` and
+    ``thr_map`` have the same shape; ``cur`` and ``ref`` may be row-strided views into decoded
+    frames; ``fg`` may be wider (its rows padded), the columns beyond theirs are left alone.
+    (Skipping the columns outside the region, a quarter of the crop, was tried: loops that start
+    at a run-time column vectorise worse and came out slower.)
+    """
+    h, w = cur.shape
+    total = np.int64(0)
+    for y in range(h):
+        f = fg[y]
+        n = _plain_row(cur[y], ref[y], bg[y], thr_map[y], f, f, 0, w, False)
+        row_counts[y] = n
+        total += n
+    return total
+
+
+@njit(cache=True, nogil=True)
+def relit_change_mask(
+    cur: U8, ref: U8, bg: U8, thr_map: U8, gain: U8, fg: U8, both_out: U8, row_counts: I32
+) -> np.int64:  # pragma: no cover - compiled
+    """The relit comparison: ``fg = 255 * (min(|cur - relit(ref)|, |cur - bg|) > thr_map)``.
+
+    ``relit(ref) = saturate(round_half_even(ref * gain / 128))`` (``cv2.multiply`` with scale 1/128)
+    where ``gain`` covers the top-left ``gain.shape`` part of the image; the strips right of and
+    below it keep the plain difference ``|cur - ref|``, as ``change._relit_absdiff`` does.
+    ``both_out`` receives the minimum itself (the blobs' weights). ``fg`` may be wider than the
+    others (its rows padded), the columns beyond theirs are left alone.
+    """
+    h, w = cur.shape
+    gh, gw = gain.shape
+    total = np.int64(0)
+    for y in range(h):
+        c, r, b, t, f, o = cur[y], ref[y], bg[y], thr_map[y], fg[y], both_out[y]
+        lit = gw if y < gh else 0
+        n = _relit_row(c, r, b, t, gain[min(y, gh - 1)], f, o, lit) if lit > 0 else np.int64(0)
+        n += _plain_row(c, r, b, t, f, o, lit, w, True)
+        row_counts[y] = n
+        total += n
+    return total
+
+
+@njit(cache=True, nogil=True)
+def blob_moments(
+    cur: U8, ref: U8, bg: U8, both: U8, use_both: bool, thr_floor: int, boxes: I32, out: I64
+) -> None:  # pragma: no cover - compiled
+    """Weighted moments of every box: the weight is ``min(|cur - ref|, |cur - bg|)`` (or ``both``
+    when ``use_both``) where it exceeds ``thr_floor``, else 0 (``cv2.threshold(THRESH_TOZERO)``).
+
+    ``boxes`` is (n, 4) x, y, width, height; ``out`` (n, 5) receives per box m00, m10, m01 (box-local
+    coordinates, as ``cv2.moments`` of the box crop), the count of weighted pixels and the sum of
+    ``cur - bg`` over them (the sign gives the polarity).
+    """
+    for i in range(boxes.shape[0]):
+        bx, by, bw, bh = boxes[i, 0], boxes[i, 1], boxes[i, 2], boxes[i, 3]
+        # 64-bit signed throughout (``int()`` of an unsigned 8-bit value would be unsigned in numba).
+        m00 = np.int64(0)
+        m10 = np.int64(0)
+        m01 = np.int64(0)
+        area = np.int64(0)
+        signed = np.int64(0)
+        for yy in range(bh):
+            y = by + yy
+            row00 = np.int64(0)
+            row10 = np.int64(0)
+            for xx in range(bw):
+                x = bx + xx
+                cv = np.int64(cur[y, x])
+                bgv = np.int64(bg[y, x])
+                wv = np.int64(both[y, x]) if use_both else min(abs(cv - np.int64(ref[y, x])), abs(cv - bgv))
+                if wv > thr_floor:
+                    row00 += wv
+                    row10 += wv * xx
+                    area += 1
+                    signed += cv - bgv
+            m00 += row00
+            m10 += row10
+            m01 += row00 * yy
+        out[i, 0] = m00
+        out[i, 1] = m10
+        out[i, 2] = m01
+        out[i, 3] = area
+        out[i, 4] = signed
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _add_run(
+    run_a: I32, run_b: I32, n_runs: int, first: int, a: int, b: int, half_w: int, w: int
+) -> int:  # pragma: no cover
+    """Append run [a, b] widened by half_w (merged with the row's previous run if they touch)."""
+    a = max(a - half_w, 0)
+    b = min(b + half_w, w - 1)
+    if n_runs > first and a <= run_b[n_runs - 1] + 1:
+        run_b[n_runs - 1] = b
+        return n_runs
+    run_a[n_runs] = a
+    run_b[n_runs] = b
+    return n_runs + 1
+
+
+@njit(cache=True, nogil=True)
+def dilated_boxes(
+    fg_words: npt.NDArray[np.uint64], width: int, row_counts: I32, half_w: int, half_h: int
+) -> tuple[I32, bool]:  # pragma: no cover - compiled
+    """Bounding boxes of the 8-connected components of the mask dilated by a
+    (2·half_w+1)×(2·half_h+1) rectangle, in the order ``cv2.findContours(RETR_EXTERNAL)`` lists
+    their outer contours (reverse raster order of each component's first pixel). Returns (n, 4)
+    x, y, width, height, and whether a box lies strictly inside another.
+
+    ``fg_words`` is the mask (0 or nonzero bytes) seen as 64-bit words: its rows are padded with
+    zeros to a multiple of eight bytes, and ``width`` is the mask's real width. The kernel works
+    on runs, not pixels: the changed pixels of a frame are few and clustered, so rows without any
+    (``row_counts`` 0) are skipped, the others are scanned eight pixels at a time up to their last
+    changed pixel, and the dilation and the labelling operate on runs. Unlike ``findContours`` it
+    does not drop a component that lies inside a hole of another; such a component's box lies
+    strictly inside the other's (a necessary condition, rare with small blobs), and the second
+    result tells the caller to fall back to OpenCV then.
+    """
+    h = fg_words.shape[0]
+    nw = fg_words.shape[1]
+    w = width
+    # 1. Runs of changed pixels in raster order, each widened by half_w and merged with its
+    # neighbours in the row where they touch: the horizontal part of the dilation.
+    n_px = 0
+    for y in range(h):
+        n_px += row_counts[y]
+    run_a = np.empty(n_px + 1, np.int32)
+    run_b = np.empty(n_px + 1, np.int32)
+    row_lo = np.zeros(h + 1, np.int32)  # runs of row y: [row_lo[y], row_hi[y])
+    row_hi = np.zeros(h + 1, np.int32)
+    n_runs = 0
+    for y in range(h):
+        first = n_runs
+        row_lo[y] = first
+        left = row_counts[y]
+        words = fg_words[y]
+        in_run = False
+        a = 0
+        for wi in range(nw):
+            if left == 0 and not in_run:
+                break  # past the row's last changed pixel
+            wv = words[wi]
+            if wv == 0:
+                if in_run:
+                    n_runs = _add_run(run_a, run_b, n_runs, first, a, wi * 8 - 1, half_w, w)
+                    in_run = False
+                continue
+            for k in range(8):
+                x = wi * 8 + k
+                if (wv >> np.uint64(8 * k)) & np.uint64(0xFF):
+                    if not in_run:
+                        a = x
+                        in_run = True
+                    left -= 1
+                elif in_run:
+                    n_runs = _add_run(run_a, run_b, n_runs, first, a, x - 1, half_w, w)
+                    in_run = False
+        if in_run:
+            n_runs = _add_run(run_a, run_b, n_runs, first, a, nw * 8 - 1, half_w, w)
+        row_hi[y] = n_runs
+    # 2. The vertical part: dilated row y is the union of the widened runs of rows y - half_h to
+    # y + half_h, a merge of those sorted lists.
+    cap = n_runs * (2 * half_h + 1) + 1
+    d_y = np.empty(cap, np.int32)
+    d_a = np.empty(cap, np.int32)
+    d_b = np.empty(cap, np.int32)
+    n_d = 0
+    heads = np.empty(2 * half_h + 1, np.int32)
+    ends = np.empty(2 * half_h + 1, np.int32)
+    for y in range(h):
+        lo = max(y - half_h, 0)
+        hi = min(y + half_h, h - 1)
+        k = 0
+        for src in range(lo, hi + 1):
+            if row_hi[src] > row_lo[src]:
+                heads[k] = row_lo[src]
+                ends[k] = row_hi[src]
+                k += 1
+        if k == 0:
+            continue
+        open_run = False
+        ca = 0
+        cb = 0
+        while True:
+            best = -1
+            for j in range(k):
+                if heads[j] < ends[j] and (best < 0 or run_a[heads[j]] < run_a[heads[best]]):
+                    best = j
+            if best < 0:
+                break
+            i = heads[best]
+            heads[best] += 1
+            if open_run and run_a[i] <= cb + 1:  # overlapping or touching: one run
+                cb = max(cb, run_b[i])
+                continue
+            if open_run:
+                d_y[n_d] = y
+                d_a[n_d] = ca
+                d_b[n_d] = cb
+                n_d += 1
+            ca = run_a[i]
+            cb = run_b[i]
+            open_run = True
+        d_y[n_d] = y
+        d_a[n_d] = ca
+        d_b[n_d] = cb
+        n_d += 1
+    # 3. Union-find over the dilated runs, 8-connected between consecutive rows. The root of a
+    # component is its first run in raster order (the smallest index).
+    parent = np.arange(n_d).astype(np.int32)
+    prev_lo = 0
+    prev_hi = 0  # runs [prev_lo, prev_hi) are those of the previous row
+    i = 0
+    while i < n_d:
+        yy = d_y[i]
+        j = i
+        while j < n_d and d_y[j] == yy:
+            j += 1
+        if prev_hi > prev_lo and d_y[prev_lo] == yy - 1:
+            p = prev_lo
+            for k in range(i, j):
+                while p < prev_hi and d_b[p] < d_a[k] - 1:
+                    p += 1
+                q = p
+                while q < prev_hi and d_a[q] <= d_b[k] + 1:
+                    # union(k, q)
+                    rk = k
+                    while parent[rk] != rk:
+                        rk = parent[rk]
+                    rq = q
+                    while parent[rq] != rq:
+                        rq = parent[rq]
+                    if rk != rq:
+                        if rk < rq:
+                            parent[rq] = rk
+                        else:
+                            parent[rk] = rq
+                    q += 1
+        prev_lo = i
+        prev_hi = j
+        i = j
+    # 4. Boxes per root, listed by decreasing root index.
+    x0 = np.empty(n_d, np.int32)
+    y0 = np.empty(n_d, np.int32)
+    x1 = np.empty(n_d, np.int32)
+    y1 = np.empty(n_d, np.int32)
+    n_boxes = 0
+    for k in range(n_d):
+        r = k
+        while parent[r] != r:
+            r = parent[r]
+        parent[k] = r
+        if r == k:
+            x0[k] = d_a[k]
+            y0[k] = d_y[k]
+            x1[k] = d_b[k]
+            y1[k] = d_y[k]
+            n_boxes += 1
+        else:
+            x0[r] = min(x0[r], d_a[k])
+            x1[r] = max(x1[r], d_b[k])
+            y1[r] = max(y1[r], d_y[k])
+    out = np.empty((n_boxes, 4), np.int32)
+    m = 0
+    for k in range(n_d - 1, -1, -1):
+        if parent[k] == k:
+            out[m, 0] = x0[k]
+            out[m, 1] = y0[k]
+            out[m, 2] = x1[k] - x0[k] + 1
+            out[m, 3] = y1[k] - y0[k] + 1
+            m += 1
+    nested = False
+    for a in range(n_boxes):
+        ax0, ay0 = out[a, 0], out[a, 1]
+        ax1, ay1 = ax0 + out[a, 2], ay0 + out[a, 3]
+        for b in range(n_boxes):
+            if out[b, 0] > ax0 and out[b, 1] > ay0 and out[b, 0] + out[b, 2] < ax1 and out[b, 1] + out[b, 3] < ay1:
+                nested = True
+                break
+        if nested:
+            break
+    return out, nested

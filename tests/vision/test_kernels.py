@@ -1,0 +1,179 @@
+"""The compiled kernels of the change detector equal the OpenCV operations they replace, bit for bit."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from jingzhi.vision import kernels
+from jingzhi.vision.change import (
+    _KERNEL,
+    _KERNEL_HALF_H,
+    _KERNEL_HALF_W,
+    _block_means,
+    _contour_boxes,
+    _gain,
+    _padded_mask,
+    _relit_absdiff,
+)
+
+U8 = npt.NDArray[np.uint8]
+
+# Odd and even widths, widths below and above a vector's length, and a 16-pixel multiple.
+SHAPES = [(1, 1), (3, 7), (17, 33), (40, 31), (64, 96), (37, 129), (120, 250)]
+
+
+def _frame_view(rng: np.random.Generator, h: int, w: int) -> U8:
+    """A row-strided view into a larger frame, as decoded luma crops are."""
+    big = rng.integers(0, 256, (h + 5, w + 13), dtype=np.uint8)
+    return big[3 : 3 + h, 7 : 7 + w]
+
+
+def _similar(rng: np.random.Generator, base: U8, spread: int) -> U8:
+    noise = rng.integers(-spread, spread + 1, base.shape)
+    return np.clip(base.astype(np.int32) + noise, 0, 255).astype(np.uint8)
+
+
+def _inputs(rng: np.random.Generator, h: int, w: int) -> tuple[U8, U8, U8, U8]:
+    cur = _frame_view(rng, h, w)
+    # Mostly small differences (static scene, codec noise), some large (changes), some exact ties.
+    ref_big = np.zeros((h + 5, w + 13), np.uint8)
+    ref_big[3 : 3 + h, 7 : 7 + w] = _similar(rng, cur, 30)
+    ref = ref_big[3 : 3 + h, 7 : 7 + w]
+    bg = _similar(rng, cur, 40)
+    thr = rng.integers(5, 30, (h, w), dtype=np.uint8)
+    thr[rng.random((h, w)) < 0.1] = 255  # outside the region
+    return cur, ref, bg, thr
+
+
+@pytest.mark.parametrize(("h", "w"), SHAPES)
+def test_change_mask_equals_opencv(h: int, w: int) -> None:
+    rng = np.random.default_rng(h * 1000 + w)
+    cur, ref, bg, thr = _inputs(rng, h, w)
+    both = cv2.min(cv2.absdiff(cur, ref), cv2.absdiff(cur, bg))
+    expected = cv2.compare(both, thr, cv2.CMP_GT)
+    padded = _padded_mask(h, w)
+    padded[:] = 7  # stale content from an earlier frame: every column of the mask is rewritten
+    padded[:, w:] = 0
+    rows = np.zeros(h, np.int32)
+    n = kernels.change_mask(cur, ref, bg, thr, padded, rows)
+    assert np.array_equal(padded[:, :w], expected)
+    assert not padded[:, w:].any()  # the padding is left alone
+    assert n == cv2.countNonZero(expected)
+    assert np.array_equal(rows, np.count_nonzero(expected, axis=1))
+
+
+@pytest.mark.parametrize(("h", "w"), [*SHAPES, (16, 16), (48, 80), (15, 100)])
+def test_relit_change_mask_equals_opencv(h: int, w: int) -> None:
+    rng = np.random.default_rng(h * 1000 + w + 1)
+    cur, ref, bg, thr = _inputs(rng, h, w)
+    # A light change: the current frame darker on one side (a cloud shadow's edge).
+    shade = np.linspace(0.6, 1.1, w)[None, :]
+    cur = np.clip(cur * shade, 0, 255).astype(np.uint8)
+    hs, ws = h - h % 16, w - w % 16
+    if hs and ws:
+        gain = _gain(_block_means(cur[:hs, :ws]), _block_means(ref[:hs, :ws]), hs, ws)
+    else:
+        gain = np.zeros((0, 0), np.uint8)
+    diff = _relit_absdiff(cur, ref, None)
+    both = cv2.min(diff, cv2.absdiff(cur, bg))
+    expected = cv2.compare(both, thr, cv2.CMP_GT)
+    padded = _padded_mask(h, w)
+    both_out = np.full((h, w), 9, np.uint8)
+    rows = np.zeros(h, np.int32)
+    n = kernels.relit_change_mask(cur, ref, bg, thr, gain, padded, both_out, rows)
+    assert np.array_equal(padded[:, :w], expected)
+    assert np.array_equal(both_out, both)
+    assert n == cv2.countNonZero(expected)
+    assert np.array_equal(rows, np.count_nonzero(expected, axis=1))
+
+
+def test_relit_product_rounds_as_opencv_multiply() -> None:
+    # Every (reference, gain) pair: cv2.multiply with scale 1/128 rounds half to even.
+    ref = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 256, axis=1)
+    gain = np.ascontiguousarray(ref.T)
+    cur = np.zeros_like(ref)
+    bg = np.full_like(ref, 255)  # the background difference never limits the minimum
+    thr = np.full_like(ref, 255)
+    both = np.zeros_like(ref)
+    kernels.relit_change_mask(cur, ref, bg, thr, gain, _padded_mask(256, 256), both, np.zeros(256, np.int32))
+    assert np.array_equal(both, cv2.multiply(ref, gain, scale=1.0 / 128.0))
+
+
+@pytest.mark.parametrize("use_both", [False, True])
+@pytest.mark.parametrize("thr", [10.0, 12.7, 25.3])
+def test_blob_moments_equal_opencv(use_both: bool, thr: float) -> None:
+    rng = np.random.default_rng(int(thr * 10) + use_both)
+    h, w = 61, 77
+    cur, ref, bg, _ = _inputs(rng, h, w)
+    both = cv2.min(cv2.absdiff(cur, ref), cv2.absdiff(cur, bg))
+    given = rng.integers(0, 60, (h, w), dtype=np.uint8) if use_both else both
+    boxes = [(0, 0, 1, 1), (3, 4, 10, 7), (70, 50, 7, 11), (0, 0, w, h), (20, 30, 1, 9), (40, 2, 13, 1)]
+    out = np.zeros((len(boxes), 5), np.int64)
+    kernels.blob_moments(cur, ref, bg, given, use_both, math.floor(thr), np.array(boxes, np.int32), out)
+    for (bx, by, bw, bh), (m00, m10, m01, area, signed) in zip(boxes, out.tolist(), strict=True):
+        weights = cv2.threshold(given[by : by + bh, bx : bx + bw], thr, 0, cv2.THRESH_TOZERO)[1]
+        m = cv2.moments(weights)
+        assert (m00, m10, m01) == (m["m00"], m["m10"], m["m01"])
+        assert area == cv2.countNonZero(weights)
+        sel = weights > 0
+        expected = int(
+            (cur[by : by + bh, bx : bx + bw][sel].astype(np.int64) - bg[by : by + bh, bx : bx + bw][sel]).sum()
+        )
+        assert signed == expected
+
+
+def _reference_boxes(fg: U8) -> list[tuple[int, int, int, int]]:
+    found, _ = cv2.findContours(cv2.dilate(fg, _KERNEL), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    return [tuple(int(v) for v in cv2.boundingRect(c)) for c in found]  # type: ignore[misc]
+
+
+def _random_masks() -> list[U8]:
+    rng = np.random.default_rng(7)
+    masks: list[U8] = []
+    for i in range(600):
+        h, w = (int(v) for v in rng.integers(1, 140, 2))
+        p = float(rng.choice([0.0005, 0.003, 0.01, 0.03, 0.1, 0.3]))
+        fg = ((rng.random((h, w)) < p) * 255).astype(np.uint8)
+        if i % 3 == 0 and h >= 4 and w >= 4:  # blocky blobs, some with holes
+            fg = cv2.resize(fg[::4, ::4], (w, h), interpolation=cv2.INTER_NEAREST)
+        masks.append(fg)
+    # A blob inside a ring: RETR_EXTERNAL drops the inner one.
+    ring = np.zeros((40, 45), np.uint8)
+    cv2.rectangle(ring, (5, 5), (35, 33), 255, 1)
+    ring[18:20, 19:22] = 255
+    masks.append(ring)
+    # Changes in the padding's last word and on every edge.
+    edges = np.zeros((30, 41), np.uint8)
+    edges[0, 0] = edges[29, 40] = edges[15, 40] = edges[0, 33:41] = 255
+    masks.append(edges)
+    return masks
+
+
+def test_dilated_boxes_equal_find_contours() -> None:
+    nested_seen = 0
+    for fg in _random_masks():
+        h, w = fg.shape
+        padded = _padded_mask(h, w)
+        padded[:, :w] = fg
+        rows = np.count_nonzero(fg, axis=1).astype(np.int32)
+        found, nested = kernels.dilated_boxes(padded.view(np.uint64), w, rows, _KERNEL_HALF_W, _KERNEL_HALF_H)
+        got = [tuple(b) for b in found.tolist()]
+        expected = _reference_boxes(fg)
+        if nested:
+            # A box strictly inside another: the caller labels this frame with OpenCV instead.
+            nested_seen += 1
+            assert _contour_boxes(fg, rows) == expected
+        else:
+            assert got == expected  # the same boxes, in findContours' order
+    assert nested_seen > 0
+
+
+def test_contour_boxes_in_bands_equal_whole_frame() -> None:
+    for fg in _random_masks():
+        rows = np.count_nonzero(fg, axis=1).astype(np.int32)
+        assert _contour_boxes(fg, rows) == _reference_boxes(fg)
