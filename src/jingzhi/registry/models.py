@@ -211,8 +211,11 @@ class Resident(models.Model):
     )
     # Copies of the room's upper ancestor columns, so a community's or grid's residents are
     # one indexed lookup at a million rows (kept by save(), fill_scope() for bulk inserts).
-    subdistrict = models.ForeignKey("core.Place", null=True, on_delete=models.PROTECT, related_name="+", editable=False)
-    # (community, id) and (grid, id) below serve every lookup a single-column index would.
+    subdistrict = models.ForeignKey(
+        "core.Place", null=True, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
+    )
+    # (subdistrict, id), (community, id) and (grid, id) below serve every lookup a single-column
+    # index would.
     community = models.ForeignKey(
         "core.Place", null=True, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
     )
@@ -253,7 +256,10 @@ class Resident(models.Model):
             models.Index(fields=["id_number_tail"], name="resident_id_tail"),
             models.Index(fields=["phone_digest"], name="resident_phone_digest"),
             models.Index(fields=["phone_tail"], name="resident_phone_tail"),
-            # A community's or grid's residents in id order: pages of a scoped search stop early.
+            # A sub-district's, community's or grid's residents in id order: pages of a scoped
+            # search stop early, and a capped count merges an index-only walk of the scope with
+            # the matching ids (a tag's holders) instead of reading each row for its scope.
+            models.Index(fields=["subdistrict", "id"], name="resident_subdistrict_id"),
             models.Index(fields=["community", "id"], name="resident_community_id"),
             models.Index(fields=["grid", "id"], name="resident_grid_id"),
             # Pinyin prefix searches ('zs%', 'zhangs%') read the matching ids in scope from these
@@ -314,8 +320,9 @@ class Resident(models.Model):
 class ResidentTag(models.Model):
     """A tag held by a resident, with a grade where the tag has one (disability grade 1–4)."""
 
-    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="tag_links")
-    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+")
+    # No single-column indexes: (resident, tag) and (tag, resident) below lead with each.
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="tag_links", db_index=False)
+    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+", db_index=False)
     grade = models.PositiveSmallIntegerField(_("grade"), null=True, blank=True)
     since = models.DateField(_("since"), null=True, blank=True)
 
