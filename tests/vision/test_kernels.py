@@ -19,6 +19,7 @@ from jingzhi.vision.change import (
     _gain,
     _padded_mask,
     _relit_absdiff,
+    _relit_gain,
 )
 
 U8 = npt.NDArray[np.uint8]
@@ -90,6 +91,41 @@ def test_relit_change_mask_equals_opencv(h: int, w: int) -> None:
     assert np.array_equal(both_out, both)
     assert n == cv2.countNonZero(expected)
     assert np.array_equal(rows, np.count_nonzero(expected, axis=1))
+
+
+@pytest.mark.parametrize(("h", "w"), SHAPES)
+def test_shifted_change_mask_equals_opencv(h: int, w: int) -> None:
+    # The shake path: the reference shifted by a fraction of a pixel, the temporal difference
+    # reduced by the shifted reference's local range, then relit and compared as above.
+    rng = np.random.default_rng(h * 1000 + w + 2)
+    cur, ref, bg, thr = _inputs(rng, h, w)
+    shade = np.linspace(1.1, 0.7, w)[None, :]
+    cur = np.clip(cur * shade, 0, 255).astype(np.uint8)
+    m = np.array([[1.0, 0.0, 1.37], [0.0, 1.0, -0.61]], np.float32)
+    ref_s = np.asarray(cv2.warpAffine(ref, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
+    square = np.ones((3, 3), np.uint8)
+    tolerance = np.asarray(cv2.subtract(cv2.dilate(ref_s, square), cv2.erode(ref_s, square)))
+    hs, ws = h - h % 16, w - w % 16
+    cur_means = _block_means(cur[:hs, :ws]) if hs and ws else None
+    gain = _relit_gain(cur_means, ref_s)
+    assert gain.shape == ((hs, ws) if hs and ws else (0, 0))
+    both = cv2.min(_relit_absdiff(cur, ref_s, tolerance, cur_means), cv2.absdiff(cur, bg))
+    expected = cv2.compare(both, thr, cv2.CMP_GT)
+    padded = _padded_mask(h, w)
+    both_out = np.full((h, w), 9, np.uint8)
+    rows = np.zeros(h, np.int32)
+    n = kernels.shifted_change_mask(cur, ref_s, bg, thr, gain, tolerance, padded, both_out, rows)
+    assert np.array_equal(padded[:, :w], expected)
+    assert not padded[:, w:].any()
+    assert np.array_equal(both_out, both)
+    assert n == cv2.countNonZero(expected)
+    assert np.array_equal(rows, np.count_nonzero(expected, axis=1))
+    # Without the tolerance it is the relit comparison.
+    zero = np.zeros_like(tolerance)
+    expected_relit = _padded_mask(h, w)
+    kernels.relit_change_mask(cur, ref_s, bg, thr, gain, expected_relit, both_out, rows)
+    kernels.shifted_change_mask(cur, ref_s, bg, thr, gain, zero, padded, both_out, rows)
+    assert np.array_equal(padded, expected_relit)
 
 
 def test_relit_product_rounds_as_opencv_multiply() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from jingzhi.vision.change import Blob
 from jingzhi.vision.config import TrackConfig
 from jingzhi.vision.tracker import Tracker
@@ -52,3 +54,24 @@ def test_a_refound_object_must_be_about_the_same_size() -> None:
     # Something 20 times larger where the object should reappear is not the object.
     tracks = [tr for tr in run(hidden=True, area_after=800) if len(tr) > 2]
     assert len(tracks) == 2
+
+
+def test_the_state_rows_follow_the_tracks() -> None:
+    # The Kalman state lives in arrays with one row per track: starting, ending and flushing tracks
+    # (clutter that comes and goes, a fall, frames skipped for a global change) keep them aligned.
+    rng = np.random.default_rng(5)
+    tracker = Tracker(TrackConfig(), FPS)
+    for i in range(60):
+        t = i / FPS
+        clutter = tuple(blob(float(x), float(y)) for x, y in rng.uniform(0, 600, (int(rng.integers(0, 6)), 2)))
+        x, y = fall(t)
+        tracker.step((*clutter, blob(x, y)), i, t, skip=i % 17 == 16)
+        n = len(tracker.tracks)
+        assert tracker.state.shape == (n, 2, 3) and tracker.cov.shape == (n, 2, 3, 3)
+        # A fresh track sits at its blob; a continued one near its last point.
+        for row, tr in enumerate(tracker.tracks):
+            if tr.points[-1].frame == i:
+                assert abs(tracker.state[row, 0, 0] - tr.points[-1].x) < 3.0
+                assert abs(tracker.state[row, 1, 0] - tr.points[-1].y) < 3.0
+    assert any(len(tr.points) >= 40 for tr in tracker.flush())
+    assert tracker.state.shape == (0, 2, 3) and not tracker.tracks

@@ -85,6 +85,10 @@ class ChangeDetector:
         # The 16×16 block means of each history frame, where the relighting computed them (it needs
         # them of the current frame and of the reference, which was the current frame ``gap`` ago).
         self._means: deque[U8 | None] = deque(maxlen=config.frame_gap)
+        # Likewise the half-size copies the shake estimate made of each history frame, and its
+        # Hanning window (the crop's shape never changes).
+        self._halves: deque[F32 | None] = deque(maxlen=config.frame_gap)
+        self._window: F32 | None = None
         ch, cw = self.mask.shape
         # Per-frame buffers, reused: the masks and the weights live only during one ``process`` call.
         # The masks' rows are padded to whole 64-bit words, which the labelling scans; the kernels
@@ -93,6 +97,7 @@ class ChangeDetector:
         self._fg_padded = _padded_mask(ch, cw)
         self._fg_relit_padded = _padded_mask(ch, cw)
         self._both_relit: U8 = np.zeros((ch, cw), np.uint8)
+        self._both_shifted: U8 = np.zeros((ch, cw), np.uint8)
         self._rows: npt.NDArray[np.int32] = np.zeros(ch, np.int32)
         self._rows_relit: npt.NDArray[np.int32] = np.zeros(ch, np.int32)
         self.background: F32 | None = None
@@ -125,15 +130,25 @@ class ChangeDetector:
         xi, yi = int(x) - self.x0, int(y) - self.y0
         return 0 <= yi < crop_mask.shape[0] and 0 <= xi < crop_mask.shape[1] and bool(crop_mask[yi, xi])
 
-    def _estimate_shift(self, ref: U8, cur: U8) -> tuple[float, float]:
-        # Phase correlation on a half-size copy: cheap and robust to the local motion of small objects.
-        small_ref = cv2.resize(ref, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA).astype(np.float32)
-        small_cur = cv2.resize(cur, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA).astype(np.float32)
+    def _estimate_shift(self, ref: U8, cur: U8) -> tuple[tuple[float, float], F32]:
+        """The global shift from ``ref`` to ``cur``, and the half-size copy of ``cur`` it was found on.
+
+        Phase correlation on a half-size copy: cheap and robust to the local motion of small objects.
+        A shaking camera needs the estimate on consecutive frames, so the copy of the reference is
+        usually the one made when it was the current frame (``_halves``).
+        """
+        small_cur = _half(cur)
+        small_ref = self._halves[0]
+        if small_ref is None:
+            small_ref = _half(ref)
         if small_ref.shape[0] < 8 or small_ref.shape[1] < 8:
-            return 0.0, 0.0
-        window = cv2.createHanningWindow((small_ref.shape[1], small_ref.shape[0]), cv2.CV_32F)
-        (dx, dy), _ = cv2.phaseCorrelate(small_ref, small_cur, window)
-        return 2.0 * float(dx), 2.0 * float(dy)
+            return (0.0, 0.0), small_cur
+        if self._window is None:
+            self._window = np.asarray(
+                cv2.createHanningWindow((small_ref.shape[1], small_ref.shape[0]), cv2.CV_32F), dtype=np.float32
+            )
+        (dx, dy), _ = cv2.phaseCorrelate(small_ref, small_cur, self._window)
+        return (2.0 * float(dx), 2.0 * float(dy)), small_cur
 
     @staticmethod
     def _shifted(img: U8, dx: float, dy: float) -> U8:
@@ -151,14 +166,6 @@ class ChangeDetector:
         # Outside the facade region (and under masks) nothing can exceed 255: the mask costs nothing per frame.
         thr_map[self._outside] = 255
         self.thr_map = thr_map
-
-    def _compensated(self, cur: U8, ref: U8, bdiff: U8, tolerance: U8 | None) -> tuple[U8, U8, U8, float]:
-        # The shake path (a few frames in a hundred): plain OpenCV, the difference is needed whole.
-        assert self.thr_map is not None
-        diff = _relit_absdiff(cur, ref, tolerance)
-        both = _u8(cv2.min(diff, bdiff))
-        fg = _u8(cv2.compare(both, self.thr_map, cv2.CMP_GT))
-        return diff, both, fg, cv2.countNonZero(fg) / max(self.region_px, 1)
 
     def _relit(self, cur: U8, ref: U8, cur_means: U8 | None) -> tuple[int, U8 | None]:
         """The relit comparison (``_relit_absdiff`` against ``ref``, no tolerance) into the relit buffers.
@@ -227,6 +234,7 @@ class ChangeDetector:
                 self.background_u8 = cur.copy()
             self.history.append(cur)
             self._means.append(None)
+            self._halves.append(None)
             return ChangeResult((), 0.0, False, False, (0.0, 0.0), self.threshold)
         assert self.background_u8 is not None
         ref = self.history[0]
@@ -243,7 +251,8 @@ class ChangeDetector:
         both: U8 | None = None
         relit = False
         cur_means: U8 | None = None
-        shifted_diff: U8 | None = None
+        cur_half: F32 | None = None
+        shifted: tuple[U8, U8] | None = None  # the shifted reference and its tolerance, where kept
         shift = (0.0, 0.0)
         boxes: list[Box] = []
         if 0.0 < changed <= cfg.shake_check_fraction:  # nothing changed (a still scene): nothing to label
@@ -255,7 +264,9 @@ class ChangeDetector:
             n, cur_means = self._relit(cur, ref, None)
             padded, rows, both, relit = self._fg_relit_padded, self._rows_relit, self._both_relit, True
             changed = n / max(self.region_px, 1)
-            moved = self._estimate_shift(ref, cur) if changed > cfg.shake_check_fraction else (0.0, 0.0)
+            moved = (0.0, 0.0)
+            if changed > cfg.shake_check_fraction:
+                moved, cur_half = self._estimate_shift(ref, cur)
             if max(abs(moved[0]), abs(moved[1])) > cfg.shake_min_px:
                 # Keep the shift only if it explains the change: a drifting cloud shadow also
                 # produces a phase-correlation peak, but re-registering on it makes things worse.
@@ -263,19 +274,30 @@ class ChangeDetector:
                 # Sub-pixel registration errors show up at strong edges: discount the local range.
                 spread = cv2.subtract(cv2.dilate(ref_s, _SQUARE), cv2.erode(ref_s, _SQUARE))
                 tolerance = _u8(spread)
-                s_diff, s_both, s_fg, s_changed = self._compensated(cur, ref_s, _u8(cv2.absdiff(cur, bg)), tolerance)
+                # Into the cheap path's buffers, which are no longer needed.
+                n_shifted = self._k.shifted_change_mask(
+                    cur,
+                    ref_s,
+                    bg,
+                    self.thr_map,
+                    _relit_gain(cur_means, ref_s),
+                    tolerance,
+                    self._fg_padded,
+                    self._both_shifted,
+                    self._rows,
+                )
+                s_changed = int(n_shifted) / max(self.region_px, 1)
                 if s_changed < changed:
-                    both, changed, shifted_diff = s_both, s_changed, s_diff
-                    padded = _padded_mask(*s_fg.shape)
-                    padded[:, : s_fg.shape[1]] = s_fg
-                    rows = np.count_nonzero(s_fg, axis=1).astype(np.int32)
+                    padded, rows, both, changed = self._fg_padded, self._rows, self._both_shifted, s_changed
+                    shifted = (ref_s, tolerance)
                     shift = moved
             boxes = self._boxes(padded, rows)
         if self.count % cfg.noise_every == 0:
-            self._update_noise(self._noise_diff(cur, ref, relit, cur_means, shifted_diff))
+            self._update_noise(self._noise_diff(cur, ref, relit, cur_means, shifted))
         global_change = changed > cfg.global_fraction
         self.history.append(cur)
         self._means.append(cur_means)
+        self._halves.append(cur_half)
         if global_change:
             # The old background is useless after a lighting step; restart it from this frame.
             self.background = cur.astype(np.float32)
@@ -292,13 +314,17 @@ class ChangeDetector:
                 return ChangeResult((), changed, False, True, shift, thr, streaks)
         return ChangeResult(self._blobs(boxes, cur, ref, bg, both, thr), changed, False, False, shift, thr, streaks)
 
-    def _noise_diff(self, cur: U8, ref: U8, relit: bool, cur_means: U8 | None, shifted_diff: U8 | None) -> U8:
-        """The chosen temporal difference, subsampled by 4: what the noise estimate looks at."""
-        if shifted_diff is not None:
-            return np.ascontiguousarray(shifted_diff[::4, ::4])
+    def _noise_diff(self, cur: U8, ref: U8, relit: bool, cur_means: U8 | None, shifted: tuple[U8, U8] | None) -> U8:
+        """The chosen temporal difference, subsampled by 4: what the noise estimate looks at.
+
+        Once every ``noise_every`` frames: the relit (and shift-compensated) difference is made
+        whole here, as the kernels do not keep it.
+        """
+        if shifted is not None:
+            ref_s, tolerance = shifted
+            return np.ascontiguousarray(_relit_absdiff(cur, ref_s, tolerance, cur_means)[::4, ::4])
         if relit:
-            # Once every ``noise_every`` frames: the whole relit difference, as the kernel does not keep it.
-            return np.ascontiguousarray(_relit_absdiff(cur, ref, None)[::4, ::4])
+            return np.ascontiguousarray(_relit_absdiff(cur, ref, None, cur_means)[::4, ::4])
         c, r = cur[::4, ::4], ref[::4, ::4]
         return _u8(np.maximum(c, r) - np.minimum(c, r))
 
@@ -384,13 +410,25 @@ def _gain(cur_means: U8, ref_means: U8, hs: int, ws: int) -> U8:
     return _u8(cv2.resize(gain_small, (ws, hs), interpolation=cv2.INTER_LINEAR))
 
 
-def _relit_absdiff(cur: U8, ref: U8, tolerance: U8 | None) -> U8:
+def _relit_gain(cur_means: U8 | None, ref: U8) -> U8:
+    """The gain map ``_relit_absdiff`` applies to ``ref`` (empty where the image is smaller than a block).
+
+    ``cur_means``: the current frame's block means (None only where the image is smaller).
+    """
+    h, w = ref.shape
+    hs, ws = h - h % _LOWPASS_CELL, w - w % _LOWPASS_CELL
+    if cur_means is None or hs == 0 or ws == 0:
+        return np.zeros((0, 0), np.uint8)
+    return _gain(cur_means, _block_means(ref[:hs, :ws]), hs, ws)
+
+
+def _relit_absdiff(cur: U8, ref: U8, tolerance: U8 | None, cur_means: U8 | None = None) -> U8:
     """|cur - ref| after giving ``ref`` the smooth, multiplicative light change between the two.
 
     Cloud shadows and exposure changes scale the scene (edges included), so the correction is a
     low-resolution gain map, estimated as the ratio of 16×16 block means (a small object barely
     moves a block mean). The map is applied in 8 bits (gain × 128) because float images at full
-    resolution would cost more than the decoding.
+    resolution would cost more than the decoding. ``cur_means``: ``cur``'s block means, where known.
     """
     h, w = cur.shape
     # Work on whole blocks; the strips of fewer than 16 rows/columns at the bottom and right keep
@@ -400,7 +438,9 @@ def _relit_absdiff(cur: U8, ref: U8, tolerance: U8 | None) -> U8:
         diff = cv2.absdiff(cur, ref)
     else:
         cur_b, ref_b = cur[:hs, :ws], ref[:hs, :ws]
-        gain = _gain(_block_means(cur_b), _block_means(ref_b), hs, ws)
+        if cur_means is None:
+            cur_means = _block_means(cur_b)
+        gain = _gain(cur_means, _block_means(ref_b), hs, ws)
         relit = cv2.absdiff(cur_b, cv2.multiply(ref_b, gain, scale=1.0 / 128.0))
         if (hs, ws) == (h, w):
             diff = relit
@@ -410,6 +450,11 @@ def _relit_absdiff(cur: U8, ref: U8, tolerance: U8 | None) -> U8:
     if tolerance is not None:
         diff = cv2.subtract(diff, tolerance)
     return _u8(diff)
+
+
+def _half(img: U8) -> F32:
+    """A half-size float copy (2×2 means) for the phase correlation."""
+    return np.asarray(cv2.resize(img, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA), dtype=np.float32)
 
 
 def _block_means(img: U8) -> U8:

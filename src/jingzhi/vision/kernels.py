@@ -10,7 +10,7 @@ they compute the blobs' moments for all boxes in one call instead of several Ope
 
 Every kernel reproduces the OpenCV operations it replaces bit for bit (``tests/vision/test_kernels.py``
 checks them against OpenCV on random images): ``cv2.absdiff``, ``cv2.min``, ``cv2.compare(CMP_GT)``,
-``cv2.countNonZero``, ``cv2.multiply(a, b, scale=1/128)`` (rounds half to even),
+``cv2.countNonZero``, ``cv2.multiply(a, b, scale=1/128)`` (rounds half to even), ``cv2.subtract`` (saturates),
 ``cv2.threshold(THRESH_TOZERO)`` (a fractional threshold on 8-bit images is floored) and
 ``cv2.moments`` of an 8-bit image (exact integer sums).
 
@@ -118,6 +118,52 @@ def relit_change_mask(
         lit = gw if y < gh else 0
         n = _relit_row(c, r, b, t, gain[min(y, gh - 1)], f, o, lit) if lit > 0 else np.int64(0)
         n += _plain_row(c, r, b, t, f, o, lit, w, True)
+        row_counts[y] = n
+        total += n
+    return total
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _shifted_row(
+    c: U8, r: U8, b: U8, t: U8, g: U8, tol: U8, f: U8, o: U8, lit: int, w: int
+) -> np.int64:  # pragma: no cover
+    n = np.int64(0)
+    for x in range(w):
+        cv = c[x]
+        rv = r[x]
+        if x < lit:
+            p = _u16(_u16(rv) * _u16(g[x]))
+            q = _u16(_u16(p + _u16(63) + ((p >> 7) & _u16(1))) >> 7)
+            rv = _u8(min(q, _u16(255)))
+        d = _absdiff(cv, rv)
+        tv = tol[x]
+        d = _u8(d - tv) if d > tv else _u8(0)
+        v = min(d, _absdiff(cv, b[x]))
+        o[x] = v
+        hit = _u8(v > t[x])
+        f[x] = _u8(hit * _u8(255))
+        n += np.int64(hit)
+    return n
+
+
+@njit(cache=True, nogil=True)
+def shifted_change_mask(
+    cur: U8, ref: U8, bg: U8, thr_map: U8, gain: U8, tolerance: U8, fg: U8, both_out: U8, row_counts: I32
+) -> np.int64:  # pragma: no cover - compiled
+    """The shake-compensated comparison: as ``relit_change_mask`` against the shifted reference,
+    with the temporal difference first reduced by ``tolerance`` (``cv2.subtract``, saturating).
+
+    Replaces ``change._relit_absdiff(cur, ref, tolerance)``, ``cv2.absdiff(cur, bg)``, ``cv2.min``,
+    ``cv2.compare(CMP_GT)``, ``cv2.countNonZero`` and the per-row counts. Runs on the few frames
+    a shaking camera needs it, so it is written for clarity rather than vector width.
+    """
+    h, w = cur.shape
+    gh, gw = gain.shape
+    total = np.int64(0)
+    for y in range(h):
+        lit = gw if y < gh else 0
+        g = gain[min(y, gh - 1)] if gh > 0 else tolerance[y]  # (not read where lit == 0)
+        n = _shifted_row(cur[y], ref[y], bg[y], thr_map[y], g, tolerance[y], fg[y], both_out[y], lit, w)
         row_counts[y] = n
         total += n
     return total

@@ -44,9 +44,31 @@ class Origin:
     release_offset_s: float  # release time relative to the first sighting (usually negative)
 
 
+_EPS = float(np.finfo(np.float64).eps)
+
+
+def _polyfit(x: FloatArray, y: FloatArray, deg: int) -> FloatArray:
+    """``np.polyfit(x, y, deg)`` for 1-D float arrays: the same operations, so the same coefficients.
+
+    In rain the gate judges a candidate track every few frames, and ``np.polyfit``'s argument
+    checks cost as much as its least-squares solve. (Its rank warning is left out.)
+    """
+    x = x + 0.0
+    y = y + 0.0
+    lhs = np.vander(x, deg + 1)
+    scale = np.sqrt((lhs * lhs).sum(axis=0))
+    lhs /= scale
+    coef = np.linalg.lstsq(lhs, y, len(x) * _EPS)[0]
+    return np.asarray(coef / scale, dtype=np.float64)
+
+
 def _fit(t: FloatArray, y: FloatArray, deg: int) -> tuple[FloatArray, float]:
-    coef = np.polyfit(t, y, deg)
-    res = y - np.polyval(coef, t)
+    coef = _polyfit(t, y, deg)
+    # Horner's scheme, as ``np.polyval``.
+    fitted = np.zeros_like(t)
+    for c in coef.tolist():
+        fitted = fitted * t + c
+    res = y - fitted
     return coef, float(np.sqrt(np.mean(res * res)))
 
 
@@ -144,11 +166,11 @@ def origin_of(
     t = np.array([p.t for p in early]) - t0
     uv = facade.to_facade(np.array([[p.x, p.y] for p in early]))
     cv, res_v = _fit(t, uv[:, 1], 2)
-    cu = np.polyfit(t, uv[:, 0], 1)
+    cu = _polyfit(t, uv[:, 0], 1)
     accel = float(np.clip(-2.0 * cv[0], 0.3 * G, 1.1 * G))
     # Re-fit speed and position with the acceleration fixed: far more stable on short or gappy tracks.
     y_adj = uv[:, 1] + 0.5 * accel * t * t
-    c1, c0 = np.polyfit(t, y_adj, 1)
+    c1, c0 = _polyfit(t, y_adj, 1)
     t_apex = float(c1) / accel  # v'(t) = c1 - a t = 0
     t_apex = float(np.clip(t_apex, -1.5, 0.8))  # after 0: seen while still rising
     v_origin = float(c0 + c1 * t_apex - 0.5 * accel * t_apex * t_apex)

@@ -120,8 +120,13 @@ class ThrowDetector:
         ended = self.tracker.step(
             res.blobs, self.frame_index, t, skip=res.global_change or res.cluttered, hidden=self.change.is_hidden
         )
+        # Only tracks long enough to judge and seen on this frame can alarm (in rain, dozens of
+        # short tentative tracks are alive): the cheap part of ``_maybe_alarm``'s test, inline.
+        min_points = self.cfg.gate.min_points
         for tr in self.tracker.tracks:
-            self._maybe_alarm(tr, t)
+            points = tr.points
+            if len(points) >= min_points and points[-1].t == t:
+                self._maybe_alarm(tr, t)
         for tr in ended:
             self._finish_track(tr)
         return self._emit(t)

@@ -35,11 +35,14 @@ class TrackPoint:
 
 @dataclass
 class Track:
-    """Internal, mutable tracker state; the physics gate reads ``points``."""
+    """Internal, mutable tracker state; the physics gate reads ``points``.
+
+    The Kalman state and covariance live in the tracker's arrays (one row per track, in the order
+    of ``Tracker.tracks``): rain and clutter keep dozens of tentative tracks alive, and a few numpy
+    calls on all of them cost less than one per track.
+    """
 
     id: int
-    state: FloatArray  # (2, 3): per axis (x, y) position, velocity, acceleration in px, px/s, px/s²
-    cov: FloatArray  # (2, 3, 3)
     ppm: float  # local pixels per metre where the track started (metric gates, process noise)
     points: list[TrackPoint] = field(default_factory=list)
     missed: int = 0
@@ -67,20 +70,14 @@ class Tracker:
                 [dt**3 / 6.0, dt**2 / 2.0, dt],
             ]
         )
+        self._jerk = np.array([config.jerk_sigma_x_mps3, config.jerk_sigma_mps3])
         self.tracks: list[Track] = []
-
-    def _new_track(self, blob: Blob, frame: int, t: float, ppm: float) -> Track:
-        cfg = self.cfg
-        g_px = G * ppm
-        v_sigma = cfg.max_speed_mps * ppm / 2.0
-        state = np.array([[blob.x, 0.0, 0.0], [blob.y, 0.0, 0.5 * g_px]])
-        r = cfg.measurement_sigma_px**2
-        cov = np.zeros((2, 3, 3))
-        cov[0] = np.diag([r, (cfg.max_side_speed_mps * ppm / 2.0) ** 2, (0.3 * g_px) ** 2])
-        cov[1] = np.diag([r, v_sigma**2, (0.5 * g_px) ** 2])
-        tr = Track(id=next(_ids), state=state, cov=cov, ppm=ppm)
-        tr.points.append(TrackPoint(frame, t, blob.x, blob.y, blob.area, blob.extent, blob.polarity))
-        return tr
+        # Row i belongs to ``tracks[i]``: per axis (x, y) position, velocity, acceleration in px,
+        # px/s, px/s²; their covariances; and the process noise added at each prediction, which
+        # depends only on the track's ppm and so is computed once, when the track starts.
+        self.state: FloatArray = np.zeros((0, 2, 3))
+        self.cov: FloatArray = np.zeros((0, 2, 3, 3))
+        self._noise: FloatArray = np.zeros((0, 2, 3, 3))
 
     def step(
         self,
@@ -98,42 +95,43 @@ class Tracker:
         """
         cfg = self.cfg
         dt = self.dt
-        if self.tracks:
-            # Predict every track and both axes at once (rain and clutter keep dozens of tentative
-            # tracks alive; a per-track loop of 3×3 products would cost more than the imaging).
-            F = self.F
-            states = np.stack([tr.state for tr in self.tracks]) @ F.T
-            ppm = np.array([tr.ppm for tr in self.tracks])
-            q = (np.array([cfg.jerk_sigma_x_mps3, cfg.jerk_sigma_mps3])[None, :] * ppm[:, None]) ** 2  # (N, 2)
-            covs = F @ np.stack([tr.cov for tr in self.tracks]) @ F.T + q[:, :, None, None] * self.Q1
-            for i, tr in enumerate(self.tracks):
-                tr.state = states[i]
-                tr.cov = covs[i]
+        tracks = self.tracks
         ended: list[Track] = []
+        if not tracks and (skip or not blobs):
+            return ended
+        if tracks:
+            # Predict every track and both axes at once.
+            F = self.F
+            self.state = self.state @ F.T
+            self.cov = F @ self.cov @ F.T + self._noise
         if skip:
-            for tr in self.tracks:
+            for tr in tracks:
                 tr.global_frames += 1
                 tr.missed_s += dt
             return ended
 
-        used = np.zeros(len(blobs), dtype=bool)
-        if blobs and self.tracks:
+        used = [False] * len(blobs)
+        if blobs and tracks:
             self._associate(blobs, used, frame, t)
         # Unmatched tracks age; tentative ones die fast so clutter does not pile up.
         keep: list[Track] = []
-        for tr in self.tracks:
+        rows: list[int] = []
+        state = self.state
+        for i, tr in enumerate(tracks):
             if tr.points[-1].frame == frame:
                 keep.append(tr)
+                rows.append(i)
                 continue
-            confirmed = tr.hits >= cfg.confirm_hits
+            confirmed = len(tr.points) >= cfg.confirm_hits
             if (
                 confirmed
                 and hidden is not None
                 and tr.hidden_s < cfg.max_hidden_s
-                and hidden(float(tr.state[0, 0]), float(tr.state[1, 0]))
+                and hidden(float(state[i, 0, 0]), float(state[i, 1, 0]))
             ):
                 tr.hidden_s += dt
                 keep.append(tr)
+                rows.append(i)
                 continue
             tr.missed += 1
             tr.missed_s += dt
@@ -141,50 +139,95 @@ class Tracker:
                 ended.append(tr)
             else:
                 keep.append(tr)
+                rows.append(i)
+        if ended:
+            idx = np.array(rows, dtype=np.intp)
+            self.state, self.cov, self._noise = self.state[idx], self.cov[idx], self._noise[idx]
         self.tracks = keep
-        for i, b in enumerate(blobs):
-            if not used[i]:
-                self.tracks.append(self._new_track(b, frame, t, b.ppm))
+        fresh = [b for b, u in zip(blobs, used, strict=True) if not u]
+        if fresh:
+            self._start(fresh, frame, t)
         return ended
 
     def flush(self) -> list[Track]:
         out, self.tracks = self.tracks, []
+        self.state, self.cov, self._noise = self.state[:0], self.cov[:0], self._noise[:0]
         return out
 
-    def _associate(self, blobs: tuple[Blob, ...], used: npt.NDArray[np.bool_], frame: int, t: float) -> None:
+    def _start(self, blobs: list[Blob], frame: int, t: float) -> None:
+        """A new track on each of ``blobs``: at rest but for gravity, with wide speed uncertainty."""
         cfg = self.cfg
+        r = cfg.measurement_sigma_px**2
+        states: list[tuple[tuple[float, float, float], tuple[float, float, float]]] = []
+        variances: list[tuple[tuple[float, float, float], tuple[float, float, float]]] = []
+        for b in blobs:
+            ppm = b.ppm
+            g_px = G * ppm
+            v_sigma = cfg.max_speed_mps * ppm / 2.0
+            states.append(((b.x, 0.0, 0.0), (b.y, 0.0, 0.5 * g_px)))
+            variances.append(
+                ((r, (cfg.max_side_speed_mps * ppm / 2.0) ** 2, (0.3 * g_px) ** 2), (r, v_sigma**2, (0.5 * g_px) ** 2))
+            )
+            tr = Track(id=next(_ids), ppm=ppm)
+            tr.points.append(TrackPoint(frame, t, b.x, b.y, b.area, b.extent, b.polarity))
+            self.tracks.append(tr)
+        n = len(blobs)
+        cov = np.zeros((n, 2, 3, 3))
+        diag = np.arange(3)
+        cov[:, :, diag, diag] = variances
+        ppms = np.array([b.ppm for b in blobs])
+        q = (self._jerk[None, :] * ppms[:, None]) ** 2  # (n, 2): jerk variance per axis
+        noise = q[:, :, None, None] * self.Q1
+        self.state = np.concatenate((self.state, np.array(states)))
+        self.cov = np.concatenate((self.cov, cov))
+        self._noise = np.concatenate((self._noise, noise))
+
+    def _associate(self, blobs: tuple[Blob, ...], used: list[bool], frame: int, t: float) -> None:
+        cfg = self.cfg
+        tracks = self.tracks
         r = cfg.measurement_sigma_px**2
         bx = np.array([b.x for b in blobs])
         by = np.array([b.y for b in blobs])
-        pos = np.array([(tr.state[0, 0], tr.state[1, 0], tr.cov[0, 0, 0], tr.cov[1, 0, 0]) for tr in self.tracks])
-        px, py = pos[:, 0], pos[:, 1]
-        sx, sy = pos[:, 2] + r, pos[:, 3] + r
+        state, cov = self.state, self.cov
+        px, py = state[:, 0, 0], state[:, 1, 0]
+        sx, sy = cov[:, 0, 0, 0] + r, cov[:, 1, 0, 0] + r
         d2 = (bx[None, :] - px[:, None]) ** 2 / sx[:, None] + (by[None, :] - py[:, None]) ** 2 / sy[:, None]
         # Confirmed tracks choose first: a long track's prediction is worth more than a fresh pairing.
-        hits = np.array([tr.hits for tr in self.tracks], dtype=np.float64)
-        priority = d2 - 1000.0 * (hits >= cfg.confirm_hits)[:, None]
+        confirmed = np.array([len(tr.points) >= cfg.confirm_hits for tr in tracks], dtype=bool)
+        priority = d2 - 1000.0 * confirmed[:, None]
         valid = d2 <= cfg.gate_chi2
+        n_valid = int(np.count_nonzero(valid))
+        if n_valid == 0:
+            return
         order = np.argsort(np.where(valid, priority, np.inf), axis=None)
-        track_used = np.zeros(len(self.tracks), dtype=bool)
-        n_valid = int(valid.sum())
-        for flat in order[:n_valid]:
-            ti, bi = divmod(int(flat), len(blobs))
+        track_used = [False] * len(tracks)
+        n_blobs = len(blobs)
+        pairs_t: list[int] = []
+        pairs_b: list[int] = []
+        most = min(len(tracks), n_blobs)  # once every track or every blob is taken, nothing can pair
+        for flat in order[:n_valid].tolist():
+            if len(pairs_t) == most:
+                break
+            ti, bi = divmod(flat, n_blobs)
             if track_used[ti] or used[bi]:
                 continue
-            tr = self.tracks[ti]
+            tr = tracks[ti]
             b = blobs[bi]
-            if tr.hits == 1 and not self._plausible_start(tr, b, frame):
+            if len(tr.points) == 1 and not self._plausible_start(tr, b, frame):
                 continue
             if frame - tr.points[-1].frame > _REFIND_FRAMES and not _same_size(tr, b):
                 # After a long coast the gate is wide: insist on an object of about the same size.
                 continue
             track_used[ti] = True
             used[bi] = True
-            self._update(tr, b)
+            pairs_t.append(ti)
+            pairs_b.append(bi)
             tr.points.append(TrackPoint(frame, t, b.x, b.y, b.area, b.extent, b.polarity))
             tr.missed = 0
             tr.missed_s = 0.0
             tr.hidden_s = 0.0
+        if pairs_t:
+            self._update(np.array(pairs_t, dtype=np.intp), bx[pairs_b], by[pairs_b])
 
     def _plausible_start(self, tr: Track, b: Blob, frame: int) -> bool:
         # Two-point start: the step must be a speed a thrown object can have, in metres per second.
@@ -196,14 +239,19 @@ class Tracker:
         vy = (b.y - p0.y) / dt / ppm  # image y grows downward
         return abs(vx) <= cfg.max_side_speed_mps and -cfg.max_up_speed_mps <= vy <= cfg.max_speed_mps
 
-    def _update(self, tr: Track, b: Blob) -> None:
-        # The axes are independent: one Kalman update of both, with the position measured.
+    def _update(self, rows: npt.NDArray[np.intp], x: FloatArray, y: FloatArray) -> None:
+        """Kalman update of tracks ``rows`` with measured positions (x, y), all at once.
+
+        The axes are independent and only the position is measured, so each axis's update is a few
+        element-wise operations (the same, element by element, as one track at a time).
+        """
         r = self.cfg.measurement_sigma_px**2
-        p = tr.cov
-        k = p[:, :, 0] / (p[:, 0, 0] + r)[:, None]  # (2, 3) gains
-        innovation = np.array((b.x, b.y)) - tr.state[:, 0]
-        tr.state = tr.state + k * innovation[:, None]
-        tr.cov = p - k[:, :, None] * p[:, None, 0, :]
+        p = self.cov[rows]  # (m, 2, 3, 3)
+        state = self.state[rows]  # (m, 2, 3)
+        k = p[:, :, :, 0] / (p[:, :, 0, 0] + r)[:, :, None]  # (m, 2, 3) gains
+        innovation = np.stack((x, y), axis=1) - state[:, :, 0]  # (m, 2)
+        self.state[rows] = state + k * innovation[:, :, None]
+        self.cov[rows] = p - k[:, :, :, None] * p[:, :, None, 0, :]
 
 
 _REFIND_FRAMES = 3  # frames without a detection after which a re-found object must match in size
