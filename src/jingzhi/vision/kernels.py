@@ -59,14 +59,20 @@ def _plain_row(
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _relight(rv: np.uint8, gv: np.uint8) -> np.uint8:  # pragma: no cover - compiled
+    """``saturate(round_half_even(rv * gv / 128))``: ``cv2.multiply(ref, gain, scale=1/128)`` per pixel."""
+    p = _u16(_u16(rv) * _u16(gv))
+    # Round half to even: add 63, plus 1 when the truncated quotient is odd.
+    q = _u16(_u16(p + _u16(63) + ((p >> 7) & _u16(1))) >> 7)
+    return _u8(min(q, _u16(255)))
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _relit_row(c: U8, r: U8, b: U8, t: U8, g: U8, f: U8, o: U8, hi: int) -> np.int64:  # pragma: no cover
     n = np.int64(0)
     for x in range(hi):
         cv = c[x]
-        p = _u16(_u16(r[x]) * _u16(g[x]))
-        # Round half to even: add 63, plus 1 when the truncated quotient is odd.
-        q = _u16(_u16(p + _u16(63) + ((p >> 7) & _u16(1))) >> 7)
-        rv = _u8(min(q, _u16(255)))
+        rv = _relight(r[x], g[x])
         v = min(_absdiff(cv, rv), _absdiff(cv, b[x]))
         o[x] = v
         hit = _u8(v > t[x])
@@ -132,9 +138,7 @@ def _shifted_row(
         cv = c[x]
         rv = r[x]
         if x < lit:
-            p = _u16(_u16(rv) * _u16(g[x]))
-            q = _u16(_u16(p + _u16(63) + ((p >> 7) & _u16(1))) >> 7)
-            rv = _u8(min(q, _u16(255)))
+            rv = _relight(rv, g[x])
         d = _absdiff(cv, rv)
         tv = tol[x]
         d = _u8(d - tv) if d > tv else _u8(0)
