@@ -99,13 +99,14 @@ class Place(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         old_path = None
         if self.kind in PATH_LEVELS:
-            model = type(self)
-            if self.pk is not None:
-                old_path = model.objects.filter(pk=self.pk).values_list("code_path", flat=True).first()
-            if self.parent is not None and self.kind != PATH_LEVELS[0]:
-                # The parent held in memory may predate a renumbering above it: path from the table.
-                stored = model.objects.filter(pk=self.parent.pk).values_list("code_path", flat=True).first()
-                self.parent.code_path = stored if stored is not None else self.parent.code_path
+            # One read of the stored paths: this place's (did its code change?) and its parent's
+            # (the parent held in memory may predate a renumbering above it).
+            parent = self.parent if self.kind != PATH_LEVELS[0] else None
+            wanted = [pk for pk in (self.pk, parent.pk if parent is not None else None) if pk is not None]
+            stored = dict(type(self).objects.filter(pk__in=wanted).values_list("pk", "code_path")) if wanted else {}
+            old_path = stored.get(self.pk) if self.pk is not None else None
+            if parent is not None and parent.pk in stored:
+                parent.code_path = stored[parent.pk]
         self.fill_ancestors()
         super().save(*args, **kwargs)
         if self.kind in ANCESTOR_LEVELS and getattr(self, f"{self.kind}_id") != self.pk:
