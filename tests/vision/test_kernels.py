@@ -58,14 +58,37 @@ def test_change_mask_equals_opencv(h: int, w: int) -> None:
     both = cv2.min(cv2.absdiff(cur, ref), cv2.absdiff(cur, bg))
     expected = cv2.compare(both, thr, cv2.CMP_GT)
     padded = _padded_mask(h, w)
-    padded[:] = 7  # stale content from an earlier frame: every column of the mask is rewritten
+    padded[:] = 7  # stale content from an earlier frame, with its counts: every column is rewritten
     padded[:, w:] = 0
-    rows = np.zeros(h, np.int32)
-    n = kernels.change_mask(cur, ref, bg, thr, padded, rows)
+    rows = np.full(h, w, np.int32)
+    n = kernels.change_mask(cur, ref, bg, thr, int(thr.min()), padded, rows)
     assert np.array_equal(padded[:, :w], expected)
     assert not padded[:, w:].any()  # the padding is left alone
     assert n == cv2.countNonZero(expected)
     assert np.array_equal(rows, np.count_nonzero(expected, axis=1))
+
+
+@pytest.mark.parametrize(("h", "w"), SHAPES)
+def test_change_mask_skips_still_rows_exactly(h: int, w: int) -> None:
+    """Rows without temporal change are skipped, and the changed pixels an earlier frame left in
+    them are cleared (their count says where); rows that change are compared in full."""
+    rng = np.random.default_rng(h * 1000 + w + 1)
+    padded = _padded_mask(h, w)
+    rows = np.zeros(h, np.int32)
+    for _ in range(4):
+        cur, ref, bg, thr = _inputs(rng, h, w)
+        ref = ref.copy()
+        still = rng.random(h) < 0.6
+        # Still rows: the temporal difference stays at the smallest threshold (a tie is no change).
+        ref[still] = _similar(rng, cur[still], 3)
+        thr_min = int(thr.min())
+        ref[still] = np.clip(ref[still], cur[still].astype(np.int32) - thr_min, cur[still].astype(np.int32) + thr_min)
+        both = cv2.min(cv2.absdiff(cur, ref), cv2.absdiff(cur, bg))
+        expected = cv2.compare(both, thr, cv2.CMP_GT)
+        n = kernels.change_mask(cur, ref, bg, thr, thr_min, padded, rows)
+        assert np.array_equal(padded[:, :w], expected)
+        assert n == cv2.countNonZero(expected)
+        assert np.array_equal(rows, np.count_nonzero(expected, axis=1))
 
 
 @pytest.mark.parametrize(("h", "w"), [*SHAPES, (16, 16), (48, 80), (15, 100)])

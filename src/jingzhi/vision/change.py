@@ -104,6 +104,7 @@ class ChangeDetector:
         self.background_u8: U8 | None = None
         self.threshold = float(config.threshold_min)
         self.thr_map: U8 | None = None
+        self._thr_min = 0  # the threshold map's smallest value (``kernels.change_mask`` skips rows below it)
         self.count = 0
         # Blob-size limit in pixels from the local metric scale (a coarse grid is enough: it varies slowly).
         self._scale_grid = self._make_scale_grid()
@@ -166,6 +167,7 @@ class ChangeDetector:
         # Outside the facade region (and under masks) nothing can exceed 255: the mask costs nothing per frame.
         thr_map[self._outside] = 255
         self.thr_map = thr_map
+        self._thr_min = int(thr_map.min())
 
     def _relit(self, cur: U8, ref: U8, cur_means: U8 | None) -> tuple[int, U8 | None]:
         """The relit comparison (``_relit_absdiff`` against ``ref``, no tolerance) into the relit buffers.
@@ -246,7 +248,9 @@ class ChangeDetector:
         # Cheap path (almost every frame): the weaker of the temporal and background differences
         # against the threshold map, in one fused pass (``kernels.change_mask``).
         rows = self._rows
-        changed = int(self._k.change_mask(cur, ref, bg, self.thr_map, self._fg_padded, rows)) / max(self.region_px, 1)
+        changed = int(self._k.change_mask(cur, ref, bg, self.thr_map, self._thr_min, self._fg_padded, rows)) / max(
+            self.region_px, 1
+        )
         # Where the blob weights (the weaker difference) come from: None = computed from cur, ref and bg.
         both: U8 | None = None
         relit = False
