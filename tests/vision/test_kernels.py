@@ -236,3 +236,22 @@ def test_contour_boxes_in_bands_equal_whole_frame() -> None:
     for fg in _random_masks():
         rows = np.count_nonzero(fg, axis=1).astype(np.int32)
         assert _contour_boxes(fg, rows) == _reference_boxes(fg)
+
+
+@pytest.mark.parametrize(("h", "w"), SHAPES)
+@pytest.mark.parametrize("alpha", [0.1, 0.05, 0.37])
+def test_update_background_equals_opencv(h: int, w: int, alpha: float) -> None:
+    rng = np.random.default_rng(h * 1000 + w)
+    bg = rng.uniform(0.0, 255.0, (h, w)).astype(np.float32)
+    # Halves (rounding ties of the 8-bit copy) and whole grey levels, as a fresh background has.
+    bg[::3] = np.floor(bg[::3]) + 0.5
+    bg[1::5] = np.round(bg[1::5])
+    expected = bg.copy()
+    ours = bg.copy()
+    out = np.zeros((h, w), np.uint8)
+    for _ in range(3):  # repeated updates, as the detector makes them
+        cur = _frame_view(rng, h, w)
+        cv2.accumulateWeighted(cur, expected, alpha)
+        kernels.update_background(cur, ours, out, alpha)
+        assert np.array_equal(ours, expected)
+        assert np.array_equal(out, cv2.convertScaleAbs(expected))

@@ -66,6 +66,7 @@ class ChangeDetector:
         from jingzhi.vision import kernels
 
         self._k = kernels
+        kernels.warm_up()  # a worker loads the compiled code at the camera's start, not on its first frames
         h, w = frame_shape
         region = facade.region_mask((h, w), margin_m=config.margin_m)
         ys, xs = np.nonzero(region)
@@ -102,6 +103,7 @@ class ChangeDetector:
         self._rows_relit: npt.NDArray[np.int32] = np.zeros(ch, np.int32)
         self.background: F32 | None = None
         self.background_u8: U8 | None = None
+        self._bg_spare: U8 | None = None  # the 8-bit background the next update writes into
         self.threshold = float(config.threshold_min)
         self.thr_map: U8 | None = None
         self._thr_min = 0  # the threshold map's smallest value (``kernels.change_mask`` skips rows below it)
@@ -308,8 +310,12 @@ class ChangeDetector:
             self.background_u8 = cur.copy()
             return ChangeResult((), changed, True, False, shift, thr)
         if self.count % cfg.background_every == 0:
-            cv2.accumulateWeighted(cur, self.background, cfg.background_alpha)
-            self.background_u8 = _u8(cv2.convertScaleAbs(self.background))
+            # Into the spare 8-bit buffer: this frame's blobs are still weighed against the old one.
+            spare = self._bg_spare
+            if spare is None or spare.shape != cur.shape:
+                spare = np.empty_like(cur)
+            self._k.update_background(cur, self.background, spare, cfg.background_alpha)
+            self._bg_spare, self.background_u8 = self.background_u8, spare
         streaks = sum(1 for b in boxes if _is_streak(b[2], b[3]))
         if len(boxes) > cfg.max_blobs:
             # Heavy rain: drop the thin streaks and keep looking at compact blobs if few are left.
