@@ -106,6 +106,8 @@ class ChangeDetector:
         self._bg_spare: U8 | None = None  # the 8-bit background the next update writes into
         self.threshold = float(config.threshold_min)
         self.thr_map: U8 | None = None
+        self._hold = 0  # frames left to compensate without trying the plain comparison
+        self._streak = 0  # compensated frames in a row, up to the last
         self._thr_min = 0  # the threshold map's smallest value (``kernels.change_mask`` skips rows below it)
         self.count = 0
         # Blob-size limit in pixels from the local metric scale (a coarse grid is enough: it varies slowly).
@@ -247,12 +249,6 @@ class ChangeDetector:
         if self.thr_map is None or self.count % cfg.noise_every == 0:
             self._update_threshold_map(bg)
         assert self.thr_map is not None
-        # Cheap path (almost every frame): the weaker of the temporal and background differences
-        # against the threshold map, in one fused pass (``kernels.change_mask``).
-        rows = self._rows
-        changed = int(self._k.change_mask(cur, ref, bg, self.thr_map, self._thr_min, self._fg_padded, rows)) / max(
-            self.region_px, 1
-        )
         # Where the blob weights (the weaker difference) come from: None = computed from cur, ref and bg.
         both: U8 | None = None
         relit = False
@@ -261,9 +257,27 @@ class ChangeDetector:
         shifted: tuple[U8, U8] | None = None  # the shifted reference and its tolerance, where kept
         shift = (0.0, 0.0)
         boxes: list[Box] = []
-        if 0.0 < changed <= cfg.shake_check_fraction:  # nothing changed (a still scene): nothing to label
-            boxes = self._boxes(self._fg_padded, rows)
-        if changed > cfg.shake_check_fraction or len(boxes) > cfg.relight_blobs:
+        rows = self._rows
+        changed = 0.0
+        if self._hold > 0:
+            # Rain, shake or a passing shadow last: the frames after one that needed compensating
+            # are compensated without trying the plain comparison first (it would fail again).
+            self._hold -= 1
+            compensate = True
+        else:
+            # Cheap path (almost every frame): the weaker of the temporal and background differences
+            # against the threshold map, in one fused pass (``kernels.change_mask``).
+            n_plain = self._k.change_mask(cur, ref, bg, self.thr_map, self._thr_min, self._fg_padded, rows)
+            changed = int(n_plain) / max(self.region_px, 1)
+            if 0.0 < changed <= cfg.shake_check_fraction:  # nothing changed (a still scene): nothing to label
+                boxes = self._boxes(self._fg_padded, rows)
+            compensate = changed > cfg.shake_check_fraction or len(boxes) > cfg.relight_blobs
+            # Held only once it lasts: a key frame re-quantises the whole picture, and the ``frame_gap``
+            # frames compared across it need compensating; rain, shake and shadows go on for longer.
+            if compensate and self._streak >= cfg.frame_gap:
+                self._hold = cfg.compensate_hold
+        self._streak = self._streak + 1 if compensate else 0
+        if compensate:
             # Widespread change: the camera moved, or the light changed (cloud shadow, exposure).
             # Compensate the global shift and the smooth multiplicative light change, then look again.
             # Foreground needs both differences, so compensating the temporal one is enough.

@@ -32,6 +32,13 @@ class ChangeConfig(BaseModel):
     relight_blobs: int = Field(
         default=8, ge=1, le=10000, description="more blobs than this: compensate light and shake, look again"
     )
+    compensate_hold: int = Field(
+        default=7,
+        ge=0,
+        le=250,
+        description="after more than frame_gap frames in a row that needed light/shake compensation, compensate "
+        "this many more without trying the plain comparison first",
+    )
     shake_min_px: float = Field(default=0.3, ge=0.0, le=5.0, description="estimated shift that is compensated")
     max_blobs: int = Field(default=60, ge=1, le=10000, description="more blobs than this marks the frame as cluttered")
     min_area_px: int = Field(default=1, ge=1, le=1000)

@@ -1,0 +1,86 @@
+"""The change detector's choice of comparison: plain first, compensated where the scene needs it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from jingzhi.vision.change import ChangeDetector
+from jingzhi.vision.config import ChangeConfig
+from jingzhi.vision.facade import Facade, FacadeCalibration
+
+U8 = npt.NDArray[np.uint8]
+H, W = 240, 320
+
+
+def _detector() -> tuple[ChangeDetector, list[int]]:
+    facade = Facade(
+        FacadeCalibration(corners=[(20, 10), (300, 10), (300, 230), (20, 230)], floors=8, columns=6, width_m=24.0)
+    )
+    det = ChangeDetector(facade, (H, W), ChangeConfig())
+    plain_tries: list[int] = []
+    kernels = det._k
+
+    class Counting:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(kernels, name)
+
+        @staticmethod
+        def change_mask(*args: Any) -> Any:
+            plain_tries.append(det.count)
+            return kernels.change_mask(*args)
+
+    det._k = Counting()  # type: ignore[assignment]
+    return det, plain_tries
+
+
+def _wall(rng: np.random.Generator) -> U8:
+    return cv2.GaussianBlur(rng.integers(0, 256, (H, W), dtype=np.uint8), (0, 0), 1.5)
+
+
+def _shifted(img: U8, dx: float, dy: float) -> U8:
+    m = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]], np.float32)
+    return np.asarray(cv2.warpAffine(img, m, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
+
+
+def test_a_still_scene_is_compared_plainly_every_frame() -> None:
+    det, tries = _detector()
+    wall = _wall(np.random.default_rng(1))
+    for _ in range(40):
+        det.process(wall.copy())
+    assert tries == list(range(3, 41))  # every frame once the history is full
+
+
+def test_a_shaking_camera_is_compensated_without_trying_the_plain_comparison_each_frame() -> None:
+    det, tries = _detector()
+    cfg = det.cfg
+    wall = _wall(np.random.default_rng(2))
+    for i in range(60):
+        # A slow pan: every frame 2 px off the one two frames before (the reference), none repeats.
+        det.process(_shifted(wall, 1.0 * i, 0.5 * i))
+    # The history fills (2 frames); the plain comparison fails ``frame_gap + 1`` frames in a row,
+    # then is tried again only after each hold.
+    first = cfg.frame_gap + 1
+    assert tries[:first] == list(range(3, 3 + first))
+    assert set(np.diff(tries[first - 1 :]).tolist()) == {cfg.compensate_hold + 1}
+    assert tries[-1] > 60 - cfg.compensate_hold - 1
+
+
+def test_a_key_frame_alone_does_not_hold_the_compensation() -> None:
+    """A key frame re-quantises the whole picture: the ``frame_gap`` frames compared across it need
+    compensating, and the frame after them is tried plainly again."""
+    det, tries = _detector()
+    rng = np.random.default_rng(3)
+    wall = _wall(rng)
+    # Re-quantised: scattered pixels jump (1 %: more than the share that asks for compensation,
+    # far less than a global change).
+    requantised = wall.copy()
+    jumped = rng.random((H, W)) < 0.01
+    requantised[jumped] = np.where(wall[jumped] > 128, wall[jumped] - 60, wall[jumped] + 60)
+    frames = [wall] * 20 + [requantised] * 20
+    for f in frames:
+        det.process(f.copy())
+    assert tries == list(range(3, 41))
