@@ -38,7 +38,7 @@ def _detector() -> tuple[ChangeDetector, list[int]]:
 
 
 def _wall(rng: np.random.Generator) -> U8:
-    return cv2.GaussianBlur(rng.integers(0, 256, (H, W), dtype=np.uint8), (0, 0), 1.5)
+    return np.asarray(cv2.GaussianBlur(rng.integers(0, 256, (H, W), dtype=np.uint8), (0, 0), 1.5), np.uint8)
 
 
 def _shifted(img: U8, dx: float, dy: float) -> U8:
