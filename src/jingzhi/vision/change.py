@@ -86,9 +86,9 @@ class ChangeDetector:
         # The 16×16 block means of each history frame, where the relighting computed them (it needs
         # them of the current frame and of the reference, which was the current frame ``gap`` ago).
         self._means: deque[U8 | None] = deque(maxlen=config.frame_gap)
-        # Likewise the half-size copies the shake estimate made of each history frame, and its
+        # Likewise the reduced copies the shake estimate made of each history frame, and its
         # Hanning window (the crop's shape never changes).
-        self._halves: deque[F32 | None] = deque(maxlen=config.frame_gap)
+        self._smalls: deque[F32 | None] = deque(maxlen=config.frame_gap)
         self._window: F32 | None = None
         ch, cw = self.mask.shape
         # Per-frame buffers, reused: the masks and the weights live only during one ``process`` call.
@@ -136,16 +136,19 @@ class ChangeDetector:
         return 0 <= yi < crop_mask.shape[0] and 0 <= xi < crop_mask.shape[1] and bool(crop_mask[yi, xi])
 
     def _estimate_shift(self, ref: U8, cur: U8) -> tuple[tuple[float, float], F32]:
-        """The global shift from ``ref`` to ``cur``, and the half-size copy of ``cur`` it was found on.
+        """The global shift from ``ref`` to ``cur``, and the reduced copy of ``cur`` it was found on.
 
-        Phase correlation on a half-size copy: cheap and robust to the local motion of small objects.
-        A shaking camera needs the estimate on consecutive frames, so the copy of the reference is
-        usually the one made when it was the current frame (``_halves``).
+        Phase correlation on a quarter-size copy (4×4 means): cheap, and robust to the local motion
+        of small objects. Its error, about a tenth of a pixel and at most half of one at full
+        resolution, is absorbed by the registration tolerance (the local range of the shifted
+        reference), which ``shifted_change_mask`` subtracts. A shaking camera needs the estimate on
+        consecutive frames, so the copy of the reference is usually the one made when it was the
+        current frame (``_smalls``).
         """
-        small_cur = _half(cur)
-        small_ref = self._halves[0]
+        small_cur = _reduced(cur)
+        small_ref = self._smalls[0]
         if small_ref is None:
-            small_ref = _half(ref)
+            small_ref = _reduced(ref)
         if small_ref.shape[0] < 8 or small_ref.shape[1] < 8:
             return (0.0, 0.0), small_cur
         if self._window is None:
@@ -153,7 +156,7 @@ class ChangeDetector:
                 cv2.createHanningWindow((small_ref.shape[1], small_ref.shape[0]), cv2.CV_32F), dtype=np.float32
             )
         (dx, dy), _ = cv2.phaseCorrelate(small_ref, small_cur, self._window)
-        return (2.0 * float(dx), 2.0 * float(dy)), small_cur
+        return (_REDUCTION * float(dx), _REDUCTION * float(dy)), small_cur
 
     @staticmethod
     def _shifted(img: U8, dx: float, dy: float) -> U8:
@@ -240,7 +243,7 @@ class ChangeDetector:
                 self.background_u8 = cur.copy()
             self.history.append(cur)
             self._means.append(None)
-            self._halves.append(None)
+            self._smalls.append(None)
             return ChangeResult((), 0.0, False, False, (0.0, 0.0), self.threshold)
         assert self.background_u8 is not None
         ref = self.history[0]
@@ -253,7 +256,7 @@ class ChangeDetector:
         both: U8 | None = None
         relit = False
         cur_means: U8 | None = None
-        cur_half: F32 | None = None
+        cur_small: F32 | None = None
         shifted: tuple[U8, U8] | None = None  # the shifted reference and its tolerance, where kept
         shift = (0.0, 0.0)
         boxes: list[Box] = []
@@ -286,7 +289,7 @@ class ChangeDetector:
             changed = n / max(self.region_px, 1)
             moved = (0.0, 0.0)
             if changed > cfg.shake_check_fraction:
-                moved, cur_half = self._estimate_shift(ref, cur)
+                moved, cur_small = self._estimate_shift(ref, cur)
             if max(abs(moved[0]), abs(moved[1])) > cfg.shake_min_px:
                 # Keep the shift only if it explains the change: a drifting cloud shadow also
                 # produces a phase-correlation peak, but re-registering on it makes things worse.
@@ -317,7 +320,7 @@ class ChangeDetector:
         global_change = changed > cfg.global_fraction
         self.history.append(cur)
         self._means.append(cur_means)
-        self._halves.append(cur_half)
+        self._smalls.append(cur_small)
         if global_change:
             # The old background is useless after a lighting step; restart it from this frame.
             self.background = cur.astype(np.float32)
@@ -390,6 +393,7 @@ def _is_streak(width: int, height: int) -> bool:
 
 
 _SQUARE = np.ones((3, 3), np.uint8)
+_REDUCTION = 4  # the shake estimate's copies are this many times smaller each way
 _LOWPASS_CELL = 16  # px: larger than any object we look for, smaller than a shadow's edge
 
 
@@ -476,9 +480,10 @@ def _relit_absdiff(cur: U8, ref: U8, tolerance: U8 | None, cur_means: U8 | None 
     return _u8(diff)
 
 
-def _half(img: U8) -> F32:
-    """A half-size float copy (2×2 means) for the phase correlation."""
-    return np.asarray(cv2.resize(img, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA), dtype=np.float32)
+def _reduced(img: U8) -> F32:
+    """A quarter-size float copy (4×4 means) for the phase correlation."""
+    small = cv2.resize(img, None, fx=1.0 / _REDUCTION, fy=1.0 / _REDUCTION, interpolation=cv2.INTER_AREA)
+    return np.asarray(small, dtype=np.float32)
 
 
 def _block_means(img: U8) -> U8:
