@@ -90,6 +90,7 @@ class ChangeDetector:
         # Hanning window (the crop's shape never changes).
         self._smalls: deque[F32 | None] = deque(maxlen=config.frame_gap)
         self._window: F32 | None = None
+        self._reduction = 4 if min(self.mask.shape) >= _QUARTER_MIN_SIDE else 2
         ch, cw = self.mask.shape
         # Per-frame buffers, reused: the masks and the weights live only during one ``process`` call.
         # The masks' rows are padded to whole 64-bit words, which the labelling scans; the kernels
@@ -138,17 +139,19 @@ class ChangeDetector:
     def _estimate_shift(self, ref: U8, cur: U8) -> tuple[tuple[float, float], F32]:
         """The global shift from ``ref`` to ``cur``, and the reduced copy of ``cur`` it was found on.
 
-        Phase correlation on a quarter-size copy (4×4 means): cheap, and robust to the local motion
-        of small objects. Its error, about a tenth of a pixel and at most half of one at full
-        resolution, is absorbed by the registration tolerance (the local range of the shifted
-        reference), which ``shifted_change_mask`` subtracts. A shaking camera needs the estimate on
+        Phase correlation on a reduced copy: cheap, and robust to the local motion of small objects.
+        Quarter size (4×4 means) where the crop is large (``_QUARTER_MIN_SIDE``): its error, about a
+        tenth of a pixel and at most half of one at full resolution, is absorbed by the registration
+        tolerance (the local range of the shifted reference), which ``shifted_change_mask``
+        subtracts. Smaller crops keep half size: a quarter of a small frame (QCIF, VGA) has too little
+        detail left, and the estimate came out worse (more false alarms on the real clips). A shaking camera needs the estimate on
         consecutive frames, so the copy of the reference is usually the one made when it was the
         current frame (``_smalls``).
         """
-        small_cur = _reduced(cur)
+        small_cur = _reduced(cur, self._reduction)
         small_ref = self._smalls[0]
         if small_ref is None:
-            small_ref = _reduced(ref)
+            small_ref = _reduced(ref, self._reduction)
         if small_ref.shape[0] < 8 or small_ref.shape[1] < 8:
             return (0.0, 0.0), small_cur
         if self._window is None:
@@ -156,7 +159,8 @@ class ChangeDetector:
                 cv2.createHanningWindow((small_ref.shape[1], small_ref.shape[0]), cv2.CV_32F), dtype=np.float32
             )
         (dx, dy), _ = cv2.phaseCorrelate(small_ref, small_cur, self._window)
-        return (_REDUCTION * float(dx), _REDUCTION * float(dy)), small_cur
+        k = float(self._reduction)
+        return (k * float(dx), k * float(dy)), small_cur
 
     @staticmethod
     def _shifted(img: U8, dx: float, dy: float) -> U8:
@@ -393,7 +397,7 @@ def _is_streak(width: int, height: int) -> bool:
 
 
 _SQUARE = np.ones((3, 3), np.uint8)
-_REDUCTION = 4  # the shake estimate's copies are this many times smaller each way
+_QUARTER_MIN_SIDE = 480  # px: crops at least this high and wide are shake-estimated at quarter size
 _LOWPASS_CELL = 16  # px: larger than any object we look for, smaller than a shadow's edge
 
 
@@ -480,9 +484,9 @@ def _relit_absdiff(cur: U8, ref: U8, tolerance: U8 | None, cur_means: U8 | None 
     return _u8(diff)
 
 
-def _reduced(img: U8) -> F32:
-    """A quarter-size float copy (4×4 means) for the phase correlation."""
-    small = cv2.resize(img, None, fx=1.0 / _REDUCTION, fy=1.0 / _REDUCTION, interpolation=cv2.INTER_AREA)
+def _reduced(img: U8, k: int) -> F32:
+    """A float copy ``k`` times smaller each way (k×k means) for the phase correlation."""
+    small = cv2.resize(img, None, fx=1.0 / k, fy=1.0 / k, interpolation=cv2.INTER_AREA)
     return np.asarray(small, dtype=np.float32)
 
 
