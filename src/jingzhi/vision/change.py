@@ -102,7 +102,7 @@ class ChangeDetector:
         self._both_shifted: U8 = np.zeros((ch, cw), np.uint8)
         self._rows: npt.NDArray[np.int32] = np.zeros(ch, np.int32)
         self._rows_relit: npt.NDArray[np.int32] = np.zeros(ch, np.int32)
-        self.background: F32 | None = None
+        self.background: npt.NDArray[np.uint16] | None = None  # grey levels × 256 (8.8 fixed point)
         self.background_u8: U8 | None = None
         self._bg_spare: U8 | None = None  # the 8-bit background the next update writes into
         self.threshold = float(config.threshold_min)
@@ -243,7 +243,7 @@ class ChangeDetector:
         self.count += 1
         if self.background is None or len(self.history) < cfg.frame_gap:
             if self.background is None:
-                self.background = cur.astype(np.float32)
+                self.background = _fixed(cur)
                 self.background_u8 = cur.copy()
             self.history.append(cur)
             self._means.append(None)
@@ -327,7 +327,7 @@ class ChangeDetector:
         self._smalls.append(cur_small)
         if global_change:
             # The old background is useless after a lighting step; restart it from this frame.
-            self.background = cur.astype(np.float32)
+            self.background = _fixed(cur)
             self.background_u8 = cur.copy()
             return ChangeResult((), changed, True, False, shift, thr)
         if self.count % cfg.background_every == 0:
@@ -335,7 +335,7 @@ class ChangeDetector:
             spare = self._bg_spare
             if spare is None or spare.shape != cur.shape:
                 spare = np.empty_like(cur)
-            self._k.update_background(cur, self.background, spare, cfg.background_alpha)
+            self._k.update_background(cur, self.background, spare, round(cfg.background_alpha * 65536))
             self._bg_spare, self.background_u8 = self.background_u8, spare
         streaks = sum(1 for b in boxes if _is_streak(b[2], b[3]))
         if len(boxes) > cfg.max_blobs:
@@ -482,6 +482,11 @@ def _relit_absdiff(cur: U8, ref: U8, tolerance: U8 | None, cur_means: U8 | None 
     if tolerance is not None:
         diff = cv2.subtract(diff, tolerance)
     return _u8(diff)
+
+
+def _fixed(img: U8) -> npt.NDArray[np.uint16]:
+    """An 8-bit image as the background's 8.8 fixed point (grey levels × 256)."""
+    return np.left_shift(img.astype(np.uint16), 8)
 
 
 def _reduced(img: U8, k: int) -> F32:

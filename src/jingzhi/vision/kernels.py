@@ -12,8 +12,8 @@ Every kernel reproduces the OpenCV operations it replaces bit for bit (``tests/v
 checks them against OpenCV on random images): ``cv2.absdiff``, ``cv2.min``, ``cv2.compare(CMP_GT)``,
 ``cv2.countNonZero``, ``cv2.multiply(a, b, scale=1/128)`` (rounds half to even), ``cv2.subtract`` (saturates),
 ``cv2.threshold(THRESH_TOZERO)`` (a fractional threshold on 8-bit images is floored) and
-``cv2.moments`` of an 8-bit image (exact integer sums), ``cv2.accumulateWeighted`` followed by
-``cv2.convertScaleAbs``.
+``cv2.moments`` of an 8-bit image (exact integer sums). ``update_background`` is our own
+fixed-point update (see there).
 
 ``cache=True`` keeps the compiled code next to this module, so only the first run on a machine
 pays the compilation (a few seconds); ``nogil=True`` lets a camera worker run several streams in
@@ -30,6 +30,7 @@ U8 = npt.NDArray[np.uint8]
 I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
 F32 = npt.NDArray[np.float32]
+U16 = npt.NDArray[np.uint16]
 
 
 # The per-pixel arithmetic is written in 8 and 16 bits with explicit truncations: numba widens
@@ -197,27 +198,26 @@ def shifted_change_mask(
 
 
 @njit(cache=True, nogil=True)
-def update_background(cur: U8, bg: F32, bg_u8_out: U8, alpha: float) -> None:  # pragma: no cover - compiled
-    """``cv2.accumulateWeighted(cur, bg, alpha)`` then ``bg_u8_out = cv2.convertScaleAbs(bg)``, in one pass.
+def update_background(cur: U8, bg: U16, bg_u8_out: U8, alpha16: int) -> None:  # pragma: no cover - compiled
+    """The slow background in 8.8 fixed point: ``bg += (cur·256 - bg) · alpha`` and its 8-bit copy.
 
-    OpenCV computes ``bg + (cur - bg) * alpha`` in float32 with a fused multiply-add (one rounding);
-    the product of two float32 values is exact in float64, so the sum in float64 rounded once to
-    float32 gives the same value. The 8-bit copy rounds half to even and saturates, as
-    ``convertScaleAbs`` does. The float background is 4 bytes a pixel: the two OpenCV passes moved
-    14 bytes a pixel through memory, this one 10.
+    ``bg`` holds grey levels × 256 (a 256th of a grey level is far below codec noise);
+    ``alpha16`` is the learning rate × 65536 (at most 32768), and the update rounds to nearest.
+    ``bg_u8_out`` receives ``round(bg / 256)``. Two bytes a pixel instead of a float's four: the
+    update moves 6 bytes a pixel through memory (OpenCV's ``accumulateWeighted`` on a float
+    image followed by ``convertScaleAbs`` moved 14), and it runs on every fourth frame.
     """
-    a = np.float64(np.float32(alpha))
     h, w = cur.shape
+    a = np.int32(alpha16)
     for y in range(h):
         c = cur[y]
         b = bg[y]
         u = bg_u8_out[y]
         for x in range(w):
-            bv = b[x]
-            d = np.float32(np.float32(c[x]) - bv)
-            v = np.float32(np.float64(d) * a + np.float64(bv))
-            b[x] = v
-            u[x] = _u8(min(max(np.rint(v), np.float32(0.0)), np.float32(255.0)))
+            bv = np.int32(b[x])
+            v = bv + ((((np.int32(c[x]) << 8) - bv) * a + np.int32(32768)) >> 16)
+            b[x] = _u16(v)
+            u[x] = _u8((v + np.int32(128)) >> 8)
 
 
 @njit(cache=True, nogil=True)
@@ -483,11 +483,11 @@ def warm_up() -> None:
     boxes = np.zeros((1, 4), np.int32)
     boxes[0] = (0, 0, 4, 4)
     moments = np.zeros((1, 5), np.int64)
-    bg_f = np.zeros((h, w), np.float32)
+    bg_16 = np.zeros((h, w), np.uint16)
     for cur in crops:
         change_mask(cur, cur, bg, thr, 0, fg, rows)
         relit_change_mask(cur, cur, bg, thr, gain, fg, both, rows)
         shifted_change_mask(cur, bg, bg, thr, gain, bg, fg, both, rows)
         blob_moments(cur, cur, bg, both, True, 10, boxes, moments)
-        update_background(cur, bg_f, both, 0.1)
+        update_background(cur, bg_16, both, 6554)
     dilated_boxes(fg.view(np.uint64), w, rows, 1, 2)
