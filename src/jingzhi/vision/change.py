@@ -144,9 +144,9 @@ class ChangeDetector:
         tenth of a pixel and at most half of one at full resolution, is absorbed by the registration
         tolerance (the local range of the shifted reference), which ``shifted_change_mask``
         subtracts. Smaller crops keep half size: a quarter of a small frame (QCIF, VGA) has too little
-        detail left, and the estimate came out worse (more false alarms on the real clips). A shaking camera needs the estimate on
-        consecutive frames, so the copy of the reference is usually the one made when it was the
-        current frame (``_smalls``).
+        detail left, and the estimate came out worse (more false alarms on the real clips). A shaking
+        camera needs the estimate on consecutive frames, so the copy of the reference is usually the
+        one made when it was the current frame (``_smalls``).
         """
         small_cur = _reduced(cur, self._reduction)
         small_ref = self._smalls[0]
