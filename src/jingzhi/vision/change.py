@@ -104,7 +104,8 @@ class ChangeDetector:
         self._rows_relit: npt.NDArray[np.int32] = np.zeros(ch, np.int32)
         self.background: npt.NDArray[np.uint16] | None = None  # grey levels × 256 (8.8 fixed point)
         self.background_u8: U8 | None = None
-        self._bg_spare: U8 | None = None  # the 8-bit background the next update writes into
+        self._bg_spare: U8 = np.empty((ch, cw), np.uint8)  # the 8-bit background the next update writes into
+        self._alpha16 = round(config.background_alpha * 65536)  # the learning rate in the update's fixed point
         self.threshold = float(config.threshold_min)
         self.thr_map: U8 | None = None
         self._hold = 0  # frames left to compensate without trying the plain comparison
@@ -169,6 +170,11 @@ class ChangeDetector:
             img, m, (img.shape[1], img.shape[0]), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
         return _u8(out)
+
+    def _restart_background(self, cur: U8) -> None:
+        """The background from this frame alone (the first frame, or after a lighting step)."""
+        self.background = _fixed(cur)
+        self.background_u8 = cur.copy()
 
     def _update_threshold_map(self, bg: U8) -> None:
         # Codec noise grows with local contrast (edges re-quantised at every key frame), so the
@@ -243,8 +249,7 @@ class ChangeDetector:
         self.count += 1
         if self.background is None or len(self.history) < cfg.frame_gap:
             if self.background is None:
-                self.background = _fixed(cur)
-                self.background_u8 = cur.copy()
+                self._restart_background(cur)
             self.history.append(cur)
             self._means.append(None)
             self._smalls.append(None)
@@ -327,15 +332,12 @@ class ChangeDetector:
         self._smalls.append(cur_small)
         if global_change:
             # The old background is useless after a lighting step; restart it from this frame.
-            self.background = _fixed(cur)
-            self.background_u8 = cur.copy()
+            self._restart_background(cur)
             return ChangeResult((), changed, True, False, shift, thr)
         if self.count % cfg.background_every == 0:
             # Into the spare 8-bit buffer: this frame's blobs are still weighed against the old one.
             spare = self._bg_spare
-            if spare is None or spare.shape != cur.shape:
-                spare = np.empty_like(cur)
-            self._k.update_background(cur, self.background, spare, round(cfg.background_alpha * 65536))
+            self._k.update_background(cur, self.background, spare, self._alpha16)
             self._bg_spare, self.background_u8 = self.background_u8, spare
         streaks = sum(1 for b in boxes if _is_streak(b[2], b[3]))
         if len(boxes) > cfg.max_blobs:
