@@ -20,6 +20,7 @@ from jingzhi.vision.change import (
     _padded_mask,
     _relit_absdiff,
     _relit_gain,
+    _upscale_gain,
 )
 
 U8 = npt.NDArray[np.uint8]
@@ -99,10 +100,7 @@ def test_relit_change_mask_equals_opencv(h: int, w: int) -> None:
     shade = np.linspace(0.6, 1.1, w)[None, :]
     cur = np.clip(cur * shade, 0, 255).astype(np.uint8)
     hs, ws = h - h % 16, w - w % 16
-    if hs and ws:
-        gain = _gain(_block_means(cur[:hs, :ws]), _block_means(ref[:hs, :ws]), hs, ws)
-    else:
-        gain = np.zeros((0, 0), np.uint8)
+    gain = _gain(_block_means(cur), _block_means(ref)) if hs and ws else np.zeros((0, 0), np.uint8)
     diff = _relit_absdiff(cur, ref, None)
     both = cv2.min(diff, cv2.absdiff(cur, bg))
     expected = cv2.compare(both, thr, cv2.CMP_GT)
@@ -131,7 +129,7 @@ def test_shifted_change_mask_equals_opencv(h: int, w: int) -> None:
     hs, ws = h - h % 16, w - w % 16
     cur_means = _block_means(cur[:hs, :ws]) if hs and ws else None
     gain = _relit_gain(cur_means, ref_s)
-    assert gain.shape == ((hs, ws) if hs and ws else (0, 0))
+    assert gain.shape == ((hs // 16, ws // 16) if hs and ws else (0, 0))
     both = cv2.min(_relit_absdiff(cur, ref_s, tolerance, cur_means), cv2.absdiff(cur, bg))
     expected = cv2.compare(both, thr, cv2.CMP_GT)
     padded = _padded_mask(h, w)
@@ -152,15 +150,46 @@ def test_shifted_change_mask_equals_opencv(h: int, w: int) -> None:
 
 
 def test_relit_product_rounds_as_opencv_multiply() -> None:
-    # Every (reference, gain) pair: cv2.multiply with scale 1/128 rounds half to even.
-    ref = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 256, axis=1)
-    gain = np.ascontiguousarray(ref.T)
+    # Every (reference, gain) pair: cv2.multiply with scale 1/128 rounds half to even. A constant
+    # block gain map is that gain at every pixel.
+    ref = np.repeat(np.arange(256, dtype=np.uint8)[None, :], 16, axis=0)
     cur = np.zeros_like(ref)
     bg = np.full_like(ref, 255)  # the background difference never limits the minimum
     thr = np.full_like(ref, 255)
     both = np.zeros_like(ref)
-    kernels.relit_change_mask(cur, ref, bg, thr, gain, _padded_mask(256, 256), both, np.zeros(256, np.int32))
-    assert np.array_equal(both, cv2.multiply(ref, gain, scale=1.0 / 128.0))
+    for g in range(256):
+        gain = np.full((1, 16), g, np.uint8)
+        kernels.relit_change_mask(cur, ref, bg, thr, gain, _padded_mask(16, 256), both, np.zeros(16, np.int32))
+        assert np.array_equal(both, cv2.multiply(ref, np.full_like(ref, g), scale=1.0 / 128.0)), g
+
+
+@pytest.mark.parametrize(("h", "w"), [(16, 16), (48, 80), (37, 129), (120, 250)])
+def test_block_means_are_rounded_exact_means(h: int, w: int) -> None:
+    rng = np.random.default_rng(h + w)
+    img = _frame_view(rng, h, w)
+    oh, ow = h // 16, w // 16
+    sums = img[: oh * 16, : ow * 16].astype(np.int64).reshape(oh, 16, ow, 16).sum(axis=(1, 3))
+    assert np.array_equal(_block_means(img), ((sums + 128) >> 8).astype(np.uint8))
+
+
+def test_gain_interpolation_is_opencv_bilinear_to_within_one_level() -> None:
+    rng = np.random.default_rng(5)
+    small = rng.integers(60, 200, (7, 11), dtype=np.uint8)
+    full = _upscale_gain(small, np.arange(7 * 16), np.arange(11 * 16))
+    ref = np.asarray(cv2.resize(small, (11 * 16, 7 * 16), interpolation=cv2.INTER_LINEAR))
+    assert int(np.abs(full.astype(int) - ref.astype(int)).max()) <= 1
+    # A uniform map stays uniform (the weights sum to one exactly).
+    for g in (0, 1, 127, 128, 255):
+        flat = _upscale_gain(np.full((3, 4), g, np.uint8), np.arange(48), np.arange(64))
+        assert (flat == g).all()
+
+
+def test_subsampled_relit_difference_is_the_whole_one_subsampled() -> None:
+    rng = np.random.default_rng(9)
+    cur, ref, _, _ = _inputs(rng, 70, 99)
+    tolerance = rng.integers(0, 6, (70, 99), dtype=np.uint8)
+    whole = _relit_absdiff(cur, ref, tolerance)
+    assert np.array_equal(_relit_absdiff(cur, ref, tolerance, step=4), whole[::4, ::4])
 
 
 @pytest.mark.parametrize("use_both", [False, True])

@@ -204,7 +204,7 @@ class ChangeDetector:
             ref_means = self._means[0]
             if ref_means is None:
                 ref_means = _block_means(ref[:hs, :ws])
-            gain = _gain(cur_means, ref_means, hs, ws)
+            gain = _gain(cur_means, ref_means)
         n = self._k.relit_change_mask(
             cur, ref, self.background_u8, self.thr_map, gain, self._fg_relit_padded, self._both_relit, self._rows_relit
         )
@@ -351,13 +351,13 @@ class ChangeDetector:
         """The chosen temporal difference, subsampled by 4: what the noise estimate looks at.
 
         Once every ``noise_every`` frames: the relit (and shift-compensated) difference is made
-        whole here, as the kernels do not keep it.
+        again here, on the subsampled pixels only, as the kernels do not keep it.
         """
         if shifted is not None:
             ref_s, tolerance = shifted
-            return np.ascontiguousarray(_relit_absdiff(cur, ref_s, tolerance, cur_means)[::4, ::4])
+            return _relit_absdiff(cur, ref_s, tolerance, cur_means, step=4)
         if relit:
-            return np.ascontiguousarray(_relit_absdiff(cur, ref, None, cur_means)[::4, ::4])
+            return _relit_absdiff(cur, ref, None, cur_means, step=4)
         c, r = cur[::4, ::4], ref[::4, ::4]
         return _u8(np.maximum(c, r) - np.minimum(c, r))
 
@@ -436,53 +436,76 @@ def _contour_boxes(fg: U8, rows: npt.NDArray[np.int32]) -> list[Box]:
     return boxes
 
 
-def _gain(cur_means: U8, ref_means: U8, hs: int, ws: int) -> U8:
-    """The light gain (× 128) from ``ref`` to ``cur`` at full resolution, from their 16×16 block means."""
+def _gain(cur_means: U8, ref_means: U8) -> U8:
+    """The light gain (× 128) from ``ref`` to ``cur`` per 16×16 block, from their block means.
+
+    The kernels interpolate it to full resolution row by row (``kernels._gain_rows``, the same
+    arithmetic as ``_upscale_gain``).
+    """
     cur_small = cur_means.astype(np.float32)
     ref_small = ref_means.astype(np.float32)
-    gain_small = np.clip((cur_small + 1.0) / (ref_small + 1.0) * 128.0, 0.0, 255.0).astype(np.uint8)
-    return _u8(cv2.resize(gain_small, (ws, hs), interpolation=cv2.INTER_LINEAR))
+    return np.clip((cur_small + 1.0) / (ref_small + 1.0) * 128.0, 0.0, 255.0).astype(np.uint8)
 
 
 def _relit_gain(cur_means: U8 | None, ref: U8) -> U8:
-    """The gain map ``_relit_absdiff`` applies to ``ref`` (empty where the image is smaller than a block).
+    """The block gain map ``_relit_absdiff`` applies to ``ref`` (empty where the image is smaller than a block).
 
     ``cur_means``: the current frame's block means (None only where the image is smaller).
     """
     h, w = ref.shape
-    hs, ws = h - h % _LOWPASS_CELL, w - w % _LOWPASS_CELL
-    if cur_means is None or hs == 0 or ws == 0:
+    if cur_means is None or h < _LOWPASS_CELL or w < _LOWPASS_CELL:
         return np.zeros((0, 0), np.uint8)
-    return _gain(cur_means, _block_means(ref[:hs, :ws]), hs, ws)
+    return _gain(cur_means, _block_means(ref))
 
 
-def _relit_absdiff(cur: U8, ref: U8, tolerance: U8 | None, cur_means: U8 | None = None) -> U8:
+def _interpolation(coords: npt.NDArray[np.int64], n: int) -> tuple[npt.NDArray[np.int64], ...]:
+    """Bilinear upscaling by 16 with half-pixel centres and clamped edges: for full-resolution
+    coordinates, the two block indices and the second one's weight in 32nds."""
+    u = 2 * coords - 15  # in 32nds of a block from the first block's centre
+    i0 = u >> 5
+    weight = u & 31
+    return np.maximum(i0, 0), np.minimum(i0 + 1, n - 1), weight
+
+
+def _upscale_gain(small: U8, rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64]) -> U8:
+    """The block gain map at full-resolution pixels ``rows`` × ``cols``, as the kernels compute it
+    (``kernels._gain_rows``): interpolated in integers, weights in 32nds, rounded once."""
+    gh, gw = small.shape
+    r0, r1, wr = _interpolation(rows, gh)
+    c0, c1, wc = _interpolation(cols, gw)
+    s = small.astype(np.int64)
+    mix = (32 - wr)[:, None] * s[r0] + wr[:, None] * s[r1]
+    full = (32 - wc)[None, :] * mix[:, c0] + wc[None, :] * mix[:, c1]
+    return ((full + 512) >> 10).astype(np.uint8)
+
+
+def _relit_absdiff(cur: U8, ref: U8, tolerance: U8 | None, cur_means: U8 | None = None, step: int = 1) -> U8:
     """|cur - ref| after giving ``ref`` the smooth, multiplicative light change between the two.
 
     Cloud shadows and exposure changes scale the scene (edges included), so the correction is a
     low-resolution gain map, estimated as the ratio of 16×16 block means (a small object barely
     moves a block mean). The map is applied in 8 bits (gain × 128) because float images at full
     resolution would cost more than the decoding. ``cur_means``: ``cur``'s block means, where known.
+    ``step``: only every ``step``-th row and column (the noise estimate's sample). The kernels
+    compute the same in their fused passes; this is their reference and the noise estimate's.
     """
     h, w = cur.shape
     # Work on whole blocks; the strips of fewer than 16 rows/columns at the bottom and right keep
     # the plain difference.
     hs, ws = h - h % _LOWPASS_CELL, w - w % _LOWPASS_CELL
-    if hs == 0 or ws == 0:
-        diff = cv2.absdiff(cur, ref)
-    else:
-        cur_b, ref_b = cur[:hs, :ws], ref[:hs, :ws]
+    cur_s = np.ascontiguousarray(cur[::step, ::step])
+    diff = _u8(cv2.absdiff(cur_s, np.ascontiguousarray(ref[::step, ::step])))
+    if hs and ws:
         if cur_means is None:
-            cur_means = _block_means(cur_b)
-        gain = _gain(cur_means, _block_means(ref_b), hs, ws)
-        relit = cv2.absdiff(cur_b, cv2.multiply(ref_b, gain, scale=1.0 / 128.0))
-        if (hs, ws) == (h, w):
-            diff = relit
-        else:
-            diff = cv2.absdiff(cur, ref)
-            diff[:hs, :ws] = relit
+            cur_means = _block_means(cur)
+        rows = np.arange(0, hs, step, dtype=np.int64)
+        cols = np.arange(0, ws, step, dtype=np.int64)
+        gain = _upscale_gain(_gain(cur_means, _block_means(ref)), rows, cols)
+        ref_b = np.ascontiguousarray(ref[:hs:step, :ws:step])
+        nr, nc = gain.shape
+        diff[:nr, :nc] = cv2.absdiff(cur_s[:nr, :nc], cv2.multiply(ref_b, gain, scale=1.0 / 128.0))
     if tolerance is not None:
-        diff = cv2.subtract(diff, tolerance)
+        diff = cv2.subtract(diff, np.ascontiguousarray(tolerance[::step, ::step]))
     return _u8(diff)
 
 
@@ -498,18 +521,15 @@ def _reduced(img: U8, k: int) -> F32:
 
 
 def _block_means(img: U8) -> U8:
-    """Means of ``_LOWPASS_CELL``-square blocks of an image whose sides are multiples of the cell.
+    """Means of the ``_LOWPASS_CELL``-square blocks of an image's top-left part made of whole blocks.
 
-    Four exact halvings with INTER_AREA: each averages 2×2 pixels (OpenCV's fast path), together
-    a 16×16 block mean to within rounding, about 30 times faster than one INTER_AREA resize by a
-    non-integer factor at full HD.
+    ``kernels.block_means``: one pass, exact sums rounded once.
     """
-    small = img
-    cell = 1
-    while cell < _LOWPASS_CELL:
-        small = _u8(cv2.resize(small, (small.shape[1] // 2, small.shape[0] // 2), interpolation=cv2.INTER_AREA))
-        cell *= 2
-    return small
+    from jingzhi.vision import kernels
+
+    out = np.empty((img.shape[0] // _LOWPASS_CELL, img.shape[1] // _LOWPASS_CELL), np.uint8)
+    kernels.block_means(img, out)
+    return out
 
 
 # Taller than wide: a falling object's motion-blur streak is vertical and the codec breaks it up.

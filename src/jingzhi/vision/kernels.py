@@ -13,7 +13,9 @@ checks them against OpenCV on random images): ``cv2.absdiff``, ``cv2.min``, ``cv
 ``cv2.countNonZero``, ``cv2.multiply(a, b, scale=1/128)`` (rounds half to even), ``cv2.subtract`` (saturates),
 ``cv2.threshold(THRESH_TOZERO)`` (a fractional threshold on 8-bit images is floored) and
 ``cv2.moments`` of an 8-bit image (exact integer sums). ``update_background`` is our own
-fixed-point update (see there).
+fixed-point update, ``block_means`` exact block means, and the relit comparisons interpolate the
+light gain map from its 16×16 blocks themselves, within one level of ``cv2.resize``'s bilinear
+upscaling (``change._upscale_gain`` is their reference).
 
 ``cache=True`` keeps the compiled code next to this module, so only the first run on a machine
 pays the compilation (a few seconds); ``nogil=True`` lets a camera worker run several streams in
@@ -85,6 +87,86 @@ def _relit_row(c: U8, r: U8, b: U8, t: U8, g: U8, f: U8, o: U8, hi: int) -> np.i
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _across(mix: I32, out: I32) -> None:  # pragma: no cover - compiled
+    """Horizontal part of the gain interpolation: ``out[x] = (32 - a)·mix[j0] + a·mix[j1]`` for
+    each full-resolution column ``x`` (block centres at 16·j + 7.5, edges clamped, ``a`` in 32nds)."""
+    gw = mix.shape[0]
+    first = np.int32(32) * mix[0]
+    for x in range(8):
+        out[x] = first
+    for j in range(gw - 1):
+        m0 = mix[j]
+        m1 = mix[j + 1]
+        base = 16 * j + 8
+        for k in range(16):
+            wa = np.int32(2 * k + 1)
+            out[base + k] = (np.int32(32) - wa) * m0 + wa * m1
+    last = np.int32(32) * mix[gw - 1]
+    for x in range(16 * gw - 8, 16 * gw):
+        out[x] = last
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _gain_rows(small: U8, y: int, mix: I32, acc: I32, step: I32, g: U8) -> None:  # pragma: no cover - compiled
+    """Row ``y`` of the gain map at full resolution into ``g`` (16 × ``small``'s width), for rows
+    taken in order from 0.
+
+    ``small`` (one value per 16×16 block) upscaled 16 times bilinearly, with pixel centres at half
+    pixels and the edges clamped (as ``cv2.resize`` with ``INTER_LINEAR``), in integers: weights in
+    32nds, the sum over 1024ths rounded once at the end (``change._upscale_gain`` is the same
+    arithmetic in numpy). Between two rows of block centres the unrounded map changes by the same
+    amount every row, so ``acc`` (the unrounded row) is computed in full only where such a band
+    starts, with its per-row ``step``, and advanced by one addition per pixel elsewhere.
+    ``mix`` is scratch space of ``small``'s width.
+    """
+    gh, gw = small.shape
+    if y < 8 or (y - 8) % 16 == 0:
+        v = 2 * y - 15  # the row's centre in 32nds of a block, from the first block's centre
+        i0 = v >> 5
+        wb = v & 31
+        i1 = min(i0 + 1, gh - 1)
+        i0 = max(i0, 0)
+        s0 = small[i0]
+        s1 = small[i1]
+        for j in range(gw):
+            mix[j] = np.int32(32 - wb) * np.int32(s0[j]) + np.int32(wb) * np.int32(s1[j])
+        _across(mix, acc)
+        for j in range(gw):
+            mix[j] = np.int32(2) * (np.int32(s1[j]) - np.int32(s0[j]))
+        _across(mix, step)
+    else:
+        for x in range(16 * gw):
+            acc[x] += step[x]
+    for x in range(16 * gw):
+        g[x] = _u8((acc[x] + np.int32(512)) >> 10)
+
+
+@njit(cache=True, nogil=True)
+def block_means(img: U8, out: U8) -> None:  # pragma: no cover - compiled
+    """Means of the 16×16 blocks of ``img``'s top-left (16·oh)×(16·ow) part into ``out`` (oh, ow),
+    rounded to nearest: ``(sum + 128) >> 8``.
+
+    One pass over the pixels: the columns of a band of 16 rows are summed in 16 bits (at most
+    16 × 255), then each run of 16 column sums.
+    """
+    oh, ow = out.shape
+    ws = ow * 16
+    col = np.empty(ws, np.uint16)
+    for i in range(oh):
+        for x in range(ws):
+            col[x] = 0
+        for yy in range(16):
+            r = img[i * 16 + yy]
+            for x in range(ws):
+                col[x] = _u16(col[x] + _u16(r[x]))
+        for j in range(ow):
+            s = np.int32(0)
+            for k in range(16):
+                s += np.int32(col[j * 16 + k])
+            out[i, j] = _u8((s + np.int32(128)) >> 8)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _max_absdiff(c: U8, r: U8, w: int) -> np.uint8:  # pragma: no cover - compiled
     m = _u8(0)
     for x in range(w):
@@ -134,19 +216,29 @@ def relit_change_mask(
 ) -> np.int64:  # pragma: no cover - compiled
     """The relit comparison: ``fg = 255 * (min(|cur - relit(ref)|, |cur - bg|) > thr_map)``.
 
-    ``relit(ref) = saturate(round_half_even(ref * gain / 128))`` (``cv2.multiply`` with scale 1/128)
-    where ``gain`` covers the top-left ``gain.shape`` part of the image; the strips right of and
-    below it keep the plain difference ``|cur - ref|``, as ``change._relit_absdiff`` does.
-    ``both_out`` receives the minimum itself (the blobs' weights). ``fg`` may be wider than the
-    others (its rows padded), the columns beyond theirs are left alone.
+    ``relit(ref) = saturate(round_half_even(ref * g / 128))`` (``cv2.multiply`` with scale 1/128),
+    where ``g`` is the light gain (× 128) at full resolution: ``gain`` holds it per 16×16 block of
+    the top-left ``16 · gain.shape`` part of the image, and each row of ``g`` is interpolated from
+    it as the row is compared (``_gain_rows``; a full-resolution gain map would be written and read
+    again). The strips right of and below that part keep the plain difference ``|cur - ref|``, as
+    ``change._relit_absdiff`` does. ``both_out`` receives the minimum itself (the blobs' weights).
+    ``fg`` may be wider than the others (its rows padded), the columns beyond theirs are left alone.
     """
     h, w = cur.shape
     gh, gw = gain.shape
+    lit_w = 16 * gw
+    g = np.empty(lit_w, np.uint8)
+    mix = np.empty(gw, np.int32)
+    acc = np.empty(lit_w, np.int32)
+    step = np.empty(lit_w, np.int32)
     total = np.int64(0)
     for y in range(h):
         c, r, b, t, f, o = cur[y], ref[y], bg[y], thr_map[y], fg[y], both_out[y]
-        lit = gw if y < gh else 0
-        n = _relit_row(c, r, b, t, gain[min(y, gh - 1)], f, o, lit) if lit > 0 else np.int64(0)
+        lit = lit_w if y < 16 * gh else 0
+        n = np.int64(0)
+        if lit > 0:
+            _gain_rows(gain, y, mix, acc, step, g)
+            n = _relit_row(c, r, b, t, g, f, o, lit)
         n += _plain_row(c, r, b, t, f, o, lit, w, True)
         row_counts[y] = n
         total += n
@@ -187,10 +279,16 @@ def shifted_change_mask(
     """
     h, w = cur.shape
     gh, gw = gain.shape
+    lit_w = 16 * gw
+    g = np.zeros(max(lit_w, 1), np.uint8)
+    mix = np.empty(gw, np.int32)
+    acc = np.empty(lit_w, np.int32)
+    step = np.empty(lit_w, np.int32)
     total = np.int64(0)
     for y in range(h):
-        lit = gw if y < gh else 0
-        g = gain[min(y, gh - 1)] if gh > 0 else tolerance[y]  # (not read where lit == 0)
+        lit = lit_w if y < 16 * gh else 0
+        if lit > 0:
+            _gain_rows(gain, y, mix, acc, step, g)
         n = _shifted_row(cur[y], ref[y], bg[y], thr_map[y], g, tolerance[y], fg[y], both_out[y], lit, w)
         row_counts[y] = n
         total += n
@@ -479,7 +577,8 @@ def warm_up() -> None:
     fg = np.zeros((h, w), np.uint8)
     both = np.zeros((h, w), np.uint8)
     rows = np.zeros(h, np.int32)
-    gain = np.full((16, 32), 128, np.uint8)
+    gain = np.full((1, 2), 128, np.uint8)
+    means = np.zeros((1, 2), np.uint8)
     boxes = np.zeros((1, 4), np.int32)
     boxes[0] = (0, 0, 4, 4)
     moments = np.zeros((1, 5), np.int64)
@@ -490,4 +589,5 @@ def warm_up() -> None:
         shifted_change_mask(cur, bg, bg, thr, gain, bg, fg, both, rows)
         blob_moments(cur, cur, bg, both, True, 10, boxes, moments)
         update_background(cur, bg_16, both, 6554)
+        block_means(cur, means)
     dilated_boxes(fg.view(np.uint64), w, rows, 1, 2)
