@@ -505,7 +505,7 @@ def _relit_absdiff(cur: U8, ref: U8, tolerance: U8 | None, cur_means: U8 | None 
         nr, nc = gain.shape
         diff[:nr, :nc] = cv2.absdiff(cur_s[:nr, :nc], cv2.multiply(ref_b, gain, scale=1.0 / 128.0))
     if tolerance is not None:
-        diff = cv2.subtract(diff, np.ascontiguousarray(tolerance[::step, ::step]))
+        diff = _u8(cv2.subtract(diff, np.ascontiguousarray(tolerance[::step, ::step])))
     return _u8(diff)
 
 
