@@ -62,6 +62,32 @@ def _polyfit(x: FloatArray, y: FloatArray, deg: int) -> FloatArray:
     return np.asarray(coef / scale, dtype=np.float64)
 
 
+def _parabolas(t: FloatArray, ys: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Least-squares parabolas ``y = a t² + b t + c`` through each column of ``ys`` (n, k) at times
+    ``t`` (n,): the coefficients (k, 3) as ``np.polyfit`` orders them, and each fit's rms residual.
+
+    By the normal equations on ``t`` scaled to [0, 1] (one 3×3 solve for all columns): tracks
+    span at most a few seconds, where they are well conditioned, and in rain the gate fits a
+    dozen candidate tracks a frame, for which ``np.polyfit``'s SVD per column cost more than the
+    rest of the gate. (Coefficients agree with ``np.polyfit`` to about 1e-9 relative.)
+    """
+    span = float(np.max(np.abs(t)))
+    if t.shape[0] < 3 or span <= 0.0:
+        return np.array([_polyfit(t, ys[:, j], 2) for j in range(ys.shape[1])]), np.zeros(ys.shape[1])
+    s = t / span
+    powers = np.vander(s, 5)  # s⁴, s³, s², s, 1
+    sums = powers.sum(axis=0)
+    normal = np.array([sums[0:3], sums[1:4], sums[2:5]])
+    try:
+        scaled = np.linalg.solve(normal, powers[:, 2:].T @ ys)  # (3, k): per column A, B, C in s
+    except np.linalg.LinAlgError:
+        return np.array([_polyfit(t, ys[:, j], 2) for j in range(ys.shape[1])]), np.zeros(ys.shape[1])
+    res = ys - powers[:, 2:] @ scaled
+    rms = np.sqrt(np.mean(res * res, axis=0))
+    coef = scaled.T / np.array([span * span, span, 1.0])
+    return coef, rms
+
+
 def _fit(t: FloatArray, y: FloatArray, deg: int) -> tuple[FloatArray, float]:
     coef = _polyfit(t, y, deg)
     # Horner's scheme, as ``np.polyval``.
@@ -93,7 +119,7 @@ def judge(
         return GateResult(False, "specks in rain")
     t = np.array([p.t for p in window])
     uv = facade.to_facade(np.array([[p.x, p.y] for p in window]))
-    u, v = uv[:, 0], uv[:, 1]
+    v = uv[:, 1]
     span = float(v.max() - v.min())
     floor_h = facade.calibration.floor_height_m
     if span < cfg.min_span_floors * floor_h:
@@ -101,8 +127,9 @@ def judge(
     if v[-1] > v[0] - 0.8 * span:
         return GateResult(False, "not downward", span_m=span)
     tau = t - t[0]
-    cv, res_v = _fit(tau, v, 2)
-    cu, res_u = _fit(tau, u, 2)
+    coefs, rms = _parabolas(tau, uv[:, ::-1])
+    cv, cu = coefs[0], coefs[1]
+    res_v, res_u = float(rms[0]), float(rms[1])
     accel = -2.0 * cv[0]  # downward positive
     accel_g = accel / G
     tail = tau[-1]
