@@ -289,3 +289,51 @@ def test_update_background_in_fixed_point_follows_the_float_update(h: int, w: in
         assert np.array_equal(ours, exact)
         assert np.array_equal(out, (exact + 128) >> 8)
         assert np.abs(ours / 256.0 - float_bg).max() <= 0.5 / 256 / alpha + 1e-4
+
+
+def _shift_reference(src: U8, ox: int, a: int, oy: int, b: int) -> U8:
+    """Bilinear sample at (x + ox + a/16, y + oy + b/16), indices clamped to the image, in integers."""
+    h, w = src.shape
+    xs = np.arange(w) + ox
+    ys = np.arange(h) + oy
+    x0, x1 = np.clip(xs, 0, w - 1), np.clip(xs + 1, 0, w - 1)
+    y0, y1 = np.clip(ys, 0, h - 1), np.clip(ys + 1, 0, h - 1)
+    s = src.astype(np.int64)
+    top = (16 - a) * s[y0][:, x0] + a * s[y0][:, x1]
+    bottom = (16 - a) * s[y1][:, x0] + a * s[y1][:, x1]
+    return (((16 - b) * top + b * bottom + 128) >> 8).astype(np.uint8)
+
+
+@pytest.mark.parametrize(("h", "w"), [(1, 1), (3, 7), (40, 31), (37, 129)])
+@pytest.mark.parametrize(("ox", "a", "oy", "b"), [(0, 0, 0, 0), (-1, 3, 0, 15), (2, 8, -3, 1), (-200, 5, 90, 9)])
+def test_shift_bilinear_equals_the_integer_reference(h: int, w: int, ox: int, a: int, oy: int, b: int) -> None:
+    rng = np.random.default_rng(h + w + a)
+    src = _frame_view(rng, h, w)
+    out = np.full((h, w), 7, np.uint8)
+    kernels.shift_bilinear(src, ox, a, oy, b, out)
+    assert np.array_equal(out, _shift_reference(src, ox, a, oy, b))
+
+
+def test_shift_bilinear_follows_opencv_warp_affine() -> None:
+    # A smooth image moved by a fraction of a pixel: within a grey level of cv2.warpAffine
+    # (which quantises the offset to 1/32 px) away from the replicated edges.
+    yy, xx = np.mgrid[0:60, 0:80]
+    src = (128 + 100 * np.sin(xx / 7.0) * np.cos(yy / 9.0)).astype(np.uint8)
+    dx, dy = 1.375, -0.625  # exact in sixteenths
+    m = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]], np.float32)
+    expected = np.asarray(cv2.warpAffine(src, m, (80, 60), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
+    qx, qy = round(-dx * 16), round(-dy * 16)
+    out = np.zeros_like(src)
+    kernels.shift_bilinear(src, qx >> 4, qx & 15, qy >> 4, qy & 15, out)
+    assert int(np.abs(out.astype(int) - expected.astype(int))[3:-3, 3:-3].max()) <= 1
+
+
+@pytest.mark.parametrize("k", [2, 4])
+def test_reduce_means_are_block_means(k: int) -> None:
+    rng = np.random.default_rng(k)
+    img = _frame_view(rng, 37, 129)
+    oh, ow = 37 // k, 129 // k
+    out = np.zeros((oh, ow), np.float32)
+    kernels.reduce_means(img, k, out)
+    expected = img[: oh * k, : ow * k].astype(np.float64).reshape(oh, k, ow, k).mean(axis=(1, 3))
+    assert np.allclose(out, expected, atol=1e-4)

@@ -100,6 +100,7 @@ class ChangeDetector:
         self._fg_relit_padded = _padded_mask(ch, cw)
         self._both_relit: U8 = np.zeros((ch, cw), np.uint8)
         self._both_shifted: U8 = np.zeros((ch, cw), np.uint8)
+        self._ref_shifted: U8 = np.zeros((ch, cw), np.uint8)  # the reference moved by the shake estimate
         self._rows: npt.NDArray[np.int32] = np.zeros(ch, np.int32)
         self._rows_relit: npt.NDArray[np.int32] = np.zeros(ch, np.int32)
         self.background: npt.NDArray[np.uint16] | None = None  # grey levels × 256 (8.8 fixed point)
@@ -163,13 +164,13 @@ class ChangeDetector:
         k = float(self._reduction)
         return (k * float(dx), k * float(dy)), small_cur
 
-    @staticmethod
-    def _shifted(img: U8, dx: float, dy: float) -> U8:
-        m = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]], dtype=np.float32)
-        out = cv2.warpAffine(
-            img, m, (img.shape[1], img.shape[0]), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-        )
-        return _u8(out)
+    def _shifted(self, img: U8, dx: float, dy: float) -> U8:
+        """``img`` moved by (dx, dy) px (bilinear, edges replicated), into this frame's buffer."""
+        out = self._ref_shifted
+        qx = round(-dx * 16.0)  # the source offset in sixteenths of a pixel
+        qy = round(-dy * 16.0)
+        self._k.shift_bilinear(img, qx >> 4, qx & 15, qy >> 4, qy & 15, out)
+        return out
 
     def _restart_background(self, cur: U8) -> None:
         """The background from this frame alone (the first frame, or after a lighting step)."""
@@ -515,9 +516,12 @@ def _fixed(img: U8) -> npt.NDArray[np.uint16]:
 
 
 def _reduced(img: U8, k: int) -> F32:
-    """A float copy ``k`` times smaller each way (k×k means) for the phase correlation."""
-    small = cv2.resize(img, None, fx=1.0 / k, fy=1.0 / k, interpolation=cv2.INTER_AREA)
-    return np.asarray(small, dtype=np.float32)
+    """A float copy ``k`` times smaller each way (means of whole k×k blocks) for the phase correlation."""
+    from jingzhi.vision import kernels
+
+    out = np.empty((img.shape[0] // k, img.shape[1] // k), np.float32)
+    kernels.reduce_means(img, k, out)
+    return out
 
 
 def _block_means(img: U8) -> U8:

@@ -295,6 +295,70 @@ def shifted_change_mask(
     return total
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _shift_px(
+    r0: U8, r1: U8, i0: int, i1: int, wa0: np.uint16, wa1: np.uint16, wb0: np.uint16, wb1: np.uint16
+) -> np.uint8:  # pragma: no cover
+    h0 = _u16(wa0 * _u16(r0[i0]) + wa1 * _u16(r0[i1]))
+    h1 = _u16(wa0 * _u16(r1[i0]) + wa1 * _u16(r1[i1]))
+    return _u8(_u16(_u16(wb0 * h0 + wb1 * h1) + _u16(128)) >> 8)
+
+
+@njit(cache=True, nogil=True)
+def shift_bilinear(src: U8, ox: int, a: int, oy: int, b: int, out: U8) -> None:  # pragma: no cover - compiled
+    """``out(x, y) = src(x + ox + a/16, y + oy + b/16)``: a translated copy, bilinear, edges replicated.
+
+    A camera shake is a translation, so the interpolation weights are the same at every pixel
+    (``cv2.warpAffine`` works them out per pixel): in sixteenths (``0 <= a, b < 16``, a shift
+    quantised to 1/16 px, finer than the shake estimate's error), all in 16-bit arithmetic, the sum
+    rounded once. ``tests/vision/test_kernels.py`` holds a numpy reference.
+    """
+    h, w = src.shape
+    wa1 = _u16(a)
+    wa0 = _u16(16 - a)
+    wb1 = _u16(b)
+    wb0 = _u16(16 - b)
+    lo = min(max(-ox, 0), w)  # columns [lo, hi) read src columns x + ox and x + ox + 1 in range
+    hi = max(min(w - 1 - ox, w), lo)
+    for y in range(h):
+        r0 = src[min(max(y + oy, 0), h - 1)]
+        r1 = src[min(max(y + oy + 1, 0), h - 1)]
+        o = out[y]
+        if hi > lo:
+            # The interior, as views that start at column 0: loops from 0 vectorise best.
+            s0 = r0[lo + ox : hi + ox + 1]
+            s1 = r1[lo + ox : hi + ox + 1]
+            oo = o[lo:hi]
+            for x in range(hi - lo):
+                oo[x] = _shift_px(s0, s1, x, x + 1, wa0, wa1, wb0, wb1)
+        for x in range(lo):
+            o[x] = _shift_px(r0, r1, min(max(x + ox, 0), w - 1), min(max(x + ox + 1, 0), w - 1), wa0, wa1, wb0, wb1)
+        for x in range(hi, w):
+            o[x] = _shift_px(r0, r1, min(max(x + ox, 0), w - 1), min(max(x + ox + 1, 0), w - 1), wa0, wa1, wb0, wb1)
+
+
+@njit(cache=True, nogil=True)
+def reduce_means(img: U8, k: int, out: F32) -> None:  # pragma: no cover - compiled
+    """Means of the k×k blocks of ``img``'s top-left (k·oh)×(k·ow) part into ``out`` (oh, ow), as
+    float32 (the shake estimate's reduced copy; ``k`` at most 16)."""
+    oh, ow = out.shape
+    ws = ow * k
+    col = np.empty(ws, np.uint16)
+    scale = np.float32(1.0 / (k * k))
+    for i in range(oh):
+        for x in range(ws):
+            col[x] = 0
+        for yy in range(k):
+            r = img[i * k + yy]
+            for x in range(ws):
+                col[x] = _u16(col[x] + _u16(r[x]))
+        for j in range(ow):
+            s = np.int32(0)
+            for q in range(k):
+                s += np.int32(col[j * k + q])
+            out[i, j] = np.float32(s) * scale
+
+
 @njit(cache=True, nogil=True)
 def update_background(cur: U8, bg: U16, bg_u8_out: U8, alpha16: int) -> None:  # pragma: no cover - compiled
     """The slow background in 8.8 fixed point: ``bg += (cur·256 - bg) · alpha`` and its 8-bit copy.
@@ -590,4 +654,6 @@ def warm_up() -> None:
         blob_moments(cur, cur, bg, both, True, 10, boxes, moments)
         update_background(cur, bg_16, both, 6554)
         block_means(cur, means)
+        shift_bilinear(cur, -1, 3, 0, 5, both)
+        reduce_means(cur, 4, np.zeros((h // 4, w // 4), np.float32))
     dilated_boxes(fg.view(np.uint64), w, rows, 1, 2)
