@@ -110,6 +110,7 @@ class ChangeDetector:
         self.threshold = float(config.threshold_min)
         self.thr_map: U8 | None = None
         self._hold = 0  # frames left to compensate without trying the plain comparison
+        self._shaking = False  # the last frame was compared against a shifted reference
         self._streak = 0  # compensated frames in a row, up to the last
         self._thr_min = 0  # the threshold map's smallest value (``kernels.change_mask`` skips rows below it)
         self.count = 0
@@ -172,6 +173,29 @@ class ChangeDetector:
         self._k.shift_bilinear(img, qx >> 4, qx & 15, qy >> 4, qy & 15, out)
         return out
 
+    def _shifted_change(
+        self, cur: U8, ref: U8, bg: U8, moved: tuple[float, float], cur_means: U8 | None
+    ) -> tuple[int, U8, U8]:
+        """The shake-compensated comparison against ``ref`` moved by ``moved``, into the cheap
+        path's buffers (no longer needed on this frame): the changed-pixel count, the shifted
+        reference and its tolerance."""
+        assert self.thr_map is not None
+        ref_s = self._shifted(ref, moved[0], moved[1])
+        # Sub-pixel registration errors show up at strong edges: discount the local range.
+        tolerance = _u8(cv2.subtract(cv2.dilate(ref_s, _SQUARE), cv2.erode(ref_s, _SQUARE)))
+        n = self._k.shifted_change_mask(
+            cur,
+            ref_s,
+            bg,
+            self.thr_map,
+            _relit_gain(cur_means, ref_s),
+            tolerance,
+            self._fg_padded,
+            self._both_shifted,
+            self._rows,
+        )
+        return int(n), ref_s, tolerance
+
     def _restart_background(self, cur: U8) -> None:
         """The background from this frame alone (the first frame, or after a lighting step)."""
         self.background = _fixed(cur)
@@ -196,15 +220,14 @@ class ChangeDetector:
         """
         assert self.thr_map is not None and self.background_u8 is not None
         h, w = cur.shape
-        hs, ws = h - h % _LOWPASS_CELL, w - w % _LOWPASS_CELL
-        if hs == 0 or ws == 0:
+        if h < _LOWPASS_CELL or w < _LOWPASS_CELL:
             gain = np.zeros((0, 0), np.uint8)
         else:
             if cur_means is None:
-                cur_means = _block_means(cur[:hs, :ws])
+                cur_means = _block_means(cur)
             ref_means = self._means[0]
             if ref_means is None:
-                ref_means = _block_means(ref[:hs, :ws])
+                ref_means = _block_means(ref)
             gain = _gain(cur_means, ref_means)
         n = self._k.relit_change_mask(
             cur, ref, self.background_u8, self.thr_map, gain, self._fg_relit_padded, self._both_relit, self._rows_relit
@@ -294,37 +317,43 @@ class ChangeDetector:
             # Widespread change: the camera moved, or the light changed (cloud shadow, exposure).
             # Compensate the global shift and the smooth multiplicative light change, then look again.
             # Foreground needs both differences, so compensating the temporal one is enough.
-            n, cur_means = self._relit(cur, ref, None)
-            padded, rows, both, relit = self._fg_relit_padded, self._rows_relit, self._both_relit, True
-            changed = n / max(self.region_px, 1)
-            moved = (0.0, 0.0)
-            if changed > cfg.shake_check_fraction:
+            region = max(self.region_px, 1)
+            moved: tuple[float, float] | None = None
+            tried: tuple[int, U8, U8] | None = None  # the shifted comparison, where made
+            chosen = False
+            if self._shaking:
+                # The camera was shaking on the last frame: try the shift first, and where it
+                # explains the change (what is left is below the share that asks for a shift),
+                # the relit comparison without the shift, which cannot do better, is skipped.
+                cur_means = _block_means(cur) if min(cur.shape) >= _LOWPASS_CELL else None
                 moved, cur_small = self._estimate_shift(ref, cur)
-            if max(abs(moved[0]), abs(moved[1])) > cfg.shake_min_px:
+                if max(abs(moved[0]), abs(moved[1])) > cfg.shake_min_px:
+                    tried = self._shifted_change(cur, ref, bg, moved, cur_means)
+                    chosen = tried[0] / region <= cfg.shake_check_fraction
+            if chosen:
+                assert tried is not None and moved is not None
+                padded, rows, both, changed = self._fg_padded, self._rows, self._both_shifted, tried[0] / region
+            else:
+                n, cur_means = self._relit(cur, ref, cur_means)
+                padded, rows, both, relit = self._fg_relit_padded, self._rows_relit, self._both_relit, True
+                changed = n / region
+                if moved is None and changed > cfg.shake_check_fraction:
+                    moved, cur_small = self._estimate_shift(ref, cur)
+                if tried is None and moved is not None and max(abs(moved[0]), abs(moved[1])) > cfg.shake_min_px:
+                    tried = self._shifted_change(cur, ref, bg, moved, cur_means)
                 # Keep the shift only if it explains the change: a drifting cloud shadow also
                 # produces a phase-correlation peak, but re-registering on it makes things worse.
-                ref_s = self._shifted(ref, moved[0], moved[1])
-                # Sub-pixel registration errors show up at strong edges: discount the local range.
-                spread = cv2.subtract(cv2.dilate(ref_s, _SQUARE), cv2.erode(ref_s, _SQUARE))
-                tolerance = _u8(spread)
-                # Into the cheap path's buffers, which are no longer needed.
-                n_shifted = self._k.shifted_change_mask(
-                    cur,
-                    ref_s,
-                    bg,
-                    self.thr_map,
-                    _relit_gain(cur_means, ref_s),
-                    tolerance,
-                    self._fg_padded,
-                    self._both_shifted,
-                    self._rows,
-                )
-                s_changed = int(n_shifted) / max(self.region_px, 1)
-                if s_changed < changed:
-                    padded, rows, both, changed = self._fg_padded, self._rows, self._both_shifted, s_changed
-                    shifted = (ref_s, tolerance)
-                    shift = moved
+                if tried is not None and changed > cfg.shake_check_fraction and tried[0] / region < changed:
+                    padded, rows, both, changed = self._fg_padded, self._rows, self._both_shifted, tried[0] / region
+                    chosen = True
+            if chosen:
+                assert tried is not None and moved is not None
+                shifted = (tried[1], tried[2])
+                shift = moved
+            self._shaking = chosen
             boxes = self._boxes(padded, rows)
+        else:
+            self._shaking = False
         if self.count % cfg.noise_every == 0:
             self._update_noise(self._noise_diff(cur, ref, relit, cur_means, shifted))
         global_change = changed > cfg.global_fraction
@@ -465,7 +494,7 @@ def _interpolation(coords: npt.NDArray[np.int64], n: int) -> tuple[npt.NDArray[n
     u = 2 * coords - 15  # in 32nds of a block from the first block's centre
     i0 = u >> 5
     weight = u & 31
-    return np.maximum(i0, 0), np.minimum(i0 + 1, n - 1), weight
+    return np.clip(i0, 0, n - 1), np.clip(i0 + 1, 0, n - 1), weight
 
 
 def _upscale_gain(small: U8, rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64]) -> U8:
@@ -485,29 +514,28 @@ def _relit_absdiff(cur: U8, ref: U8, tolerance: U8 | None, cur_means: U8 | None 
 
     Cloud shadows and exposure changes scale the scene (edges included), so the correction is a
     low-resolution gain map, estimated as the ratio of 16×16 block means (a small object barely
-    moves a block mean). The map is applied in 8 bits (gain × 128) because float images at full
-    resolution would cost more than the decoding. ``cur_means``: ``cur``'s block means, where known.
-    ``step``: only every ``step``-th row and column (the noise estimate's sample). The kernels
-    compute the same in their fused passes; this is their reference and the noise estimate's.
+    moves a block mean) and interpolated bilinearly (``_upscale_gain``; the strips of fewer than
+    16 rows or columns at the bottom and right take the edge blocks' gain). The map is applied in
+    8 bits (gain × 128) because float images at full resolution would cost more than the decoding.
+    ``cur_means``: ``cur``'s block means, where known. ``step``: only every ``step``-th row and
+    column (the noise estimate's sample). The kernels compute the same in their fused passes; this
+    is their reference and the noise estimate's.
     """
     h, w = cur.shape
-    # Work on whole blocks; the strips of fewer than 16 rows/columns at the bottom and right keep
-    # the plain difference.
-    hs, ws = h - h % _LOWPASS_CELL, w - w % _LOWPASS_CELL
     cur_s = np.ascontiguousarray(cur[::step, ::step])
-    diff = _u8(cv2.absdiff(cur_s, np.ascontiguousarray(ref[::step, ::step])))
-    if hs and ws:
+    ref_s = np.ascontiguousarray(ref[::step, ::step])
+    if h < _LOWPASS_CELL or w < _LOWPASS_CELL:
+        diff = _u8(cv2.absdiff(cur_s, ref_s))
+    else:
         if cur_means is None:
             cur_means = _block_means(cur)
-        rows = np.arange(0, hs, step, dtype=np.int64)
-        cols = np.arange(0, ws, step, dtype=np.int64)
+        rows = np.arange(0, h, step, dtype=np.int64)
+        cols = np.arange(0, w, step, dtype=np.int64)
         gain = _upscale_gain(_gain(cur_means, _block_means(ref)), rows, cols)
-        ref_b = np.ascontiguousarray(ref[:hs:step, :ws:step])
-        nr, nc = gain.shape
-        diff[:nr, :nc] = cv2.absdiff(cur_s[:nr, :nc], cv2.multiply(ref_b, gain, scale=1.0 / 128.0))
+        diff = _u8(cv2.absdiff(cur_s, cv2.multiply(ref_s, gain, scale=1.0 / 128.0)))
     if tolerance is not None:
         diff = _u8(cv2.subtract(diff, np.ascontiguousarray(tolerance[::step, ::step])))
-    return _u8(diff)
+    return diff
 
 
 def _fixed(img: U8) -> npt.NDArray[np.uint16]:

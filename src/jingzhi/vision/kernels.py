@@ -89,7 +89,8 @@ def _relit_row(c: U8, r: U8, b: U8, t: U8, g: U8, f: U8, o: U8, hi: int) -> np.i
 @njit(cache=True, nogil=True, inline="always")
 def _across(mix: I32, out: I32) -> None:  # pragma: no cover - compiled
     """Horizontal part of the gain interpolation: ``out[x] = (32 - a)·mix[j0] + a·mix[j1]`` for
-    each full-resolution column ``x`` (block centres at 16·j + 7.5, edges clamped, ``a`` in 32nds)."""
+    each full-resolution column ``x`` (block centres at 16·j + 7.5, ``a`` in 32nds), the edge
+    blocks' values left of the first centre and right of the last (to the end of ``out``)."""
     gw = mix.shape[0]
     first = np.int32(32) * mix[0]
     for x in range(8):
@@ -102,27 +103,28 @@ def _across(mix: I32, out: I32) -> None:  # pragma: no cover - compiled
             wa = np.int32(2 * k + 1)
             out[base + k] = (np.int32(32) - wa) * m0 + wa * m1
     last = np.int32(32) * mix[gw - 1]
-    for x in range(16 * gw - 8, 16 * gw):
+    for x in range(16 * gw - 8, out.shape[0]):
         out[x] = last
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _gain_rows(small: U8, y: int, mix: I32, acc: I32, step: I32, g: U8) -> None:  # pragma: no cover - compiled
-    """Row ``y`` of the gain map at full resolution into ``g`` (16 × ``small``'s width), for rows
-    taken in order from 0.
+    """Row ``y`` of the gain map at full resolution into ``g`` (the image's width), for rows taken
+    in order from 0.
 
     ``small`` (one value per 16×16 block) upscaled 16 times bilinearly, with pixel centres at half
-    pixels and the edges clamped (as ``cv2.resize`` with ``INTER_LINEAR``), in integers: weights in
-    32nds, the sum over 1024ths rounded once at the end (``change._upscale_gain`` is the same
-    arithmetic in numpy). Between two rows of block centres the unrounded map changes by the same
-    amount every row, so ``acc`` (the unrounded row) is computed in full only where such a band
-    starts, with its per-row ``step``, and advanced by one addition per pixel elsewhere.
-    ``mix`` is scratch space of ``small``'s width.
+    pixels and the edges clamped (as ``cv2.resize`` with ``INTER_LINEAR``; beyond the last whole
+    block the edge blocks' values), in integers: weights in 32nds, the sum over 1024ths rounded
+    once at the end (``change._upscale_gain`` is the same arithmetic in numpy). Between two rows of
+    block centres the unrounded map changes by the same amount every row, so ``acc`` (the
+    unrounded row) is computed in full only where such a band starts, with its per-row ``step``,
+    and advanced by one addition per pixel elsewhere. ``mix`` is scratch space of ``small``'s width.
     """
     gh, gw = small.shape
+    w = g.shape[0]
     if y < 8 or (y - 8) % 16 == 0:
         v = 2 * y - 15  # the row's centre in 32nds of a block, from the first block's centre
-        i0 = v >> 5
+        i0 = min(v >> 5, gh - 1)
         wb = v & 31
         i1 = min(i0 + 1, gh - 1)
         i0 = max(i0, 0)
@@ -135,9 +137,9 @@ def _gain_rows(small: U8, y: int, mix: I32, acc: I32, step: I32, g: U8) -> None:
             mix[j] = np.int32(2) * (np.int32(s1[j]) - np.int32(s0[j]))
         _across(mix, step)
     else:
-        for x in range(16 * gw):
+        for x in range(w):
             acc[x] += step[x]
-    for x in range(16 * gw):
+    for x in range(w):
         g[x] = _u8((acc[x] + np.int32(512)) >> 10)
 
 
@@ -217,47 +219,43 @@ def relit_change_mask(
     """The relit comparison: ``fg = 255 * (min(|cur - relit(ref)|, |cur - bg|) > thr_map)``.
 
     ``relit(ref) = saturate(round_half_even(ref * g / 128))`` (``cv2.multiply`` with scale 1/128),
-    where ``g`` is the light gain (× 128) at full resolution: ``gain`` holds it per 16×16 block of
-    the top-left ``16 · gain.shape`` part of the image, and each row of ``g`` is interpolated from
-    it as the row is compared (``_gain_rows``; a full-resolution gain map would be written and read
-    again). The strips right of and below that part keep the plain difference ``|cur - ref|``, as
-    ``change._relit_absdiff`` does. ``both_out`` receives the minimum itself (the blobs' weights).
-    ``fg`` may be wider than the others (its rows padded), the columns beyond theirs are left alone.
+    where ``g`` is the light gain (× 128) at full resolution: ``gain`` holds it per 16×16 block
+    (of the whole blocks; the strips of fewer than 16 rows or columns at the bottom and right take
+    the edge blocks' gain), and each row of ``g`` is interpolated from it as the row is compared
+    (``_gain_rows``; a full-resolution gain map would be written and read again). An empty
+    ``gain`` (an image smaller than a block) compares plainly. ``both_out`` receives the minimum
+    itself (the blobs' weights). ``fg`` may be wider than the others (its rows padded), the
+    columns beyond theirs are left alone. ``change._relit_absdiff`` is the reference.
     """
     h, w = cur.shape
     gh, gw = gain.shape
-    lit_w = 16 * gw
-    g = np.empty(lit_w, np.uint8)
-    mix = np.empty(gw, np.int32)
-    acc = np.empty(lit_w, np.int32)
-    step = np.empty(lit_w, np.int32)
     total = np.int64(0)
+    if gh == 0 or gw == 0:
+        for y in range(h):
+            n = _plain_row(cur[y], ref[y], bg[y], thr_map[y], fg[y], both_out[y], 0, w, True)
+            row_counts[y] = n
+            total += n
+        return total
+    g = np.empty(w, np.uint8)
+    mix = np.empty(gw, np.int32)
+    acc = np.empty(w, np.int32)
+    step = np.empty(w, np.int32)
     for y in range(h):
-        c, r, b, t, f, o = cur[y], ref[y], bg[y], thr_map[y], fg[y], both_out[y]
-        lit = lit_w if y < 16 * gh else 0
-        n = np.int64(0)
-        if lit > 0:
-            _gain_rows(gain, y, mix, acc, step, g)
-            n = _relit_row(c, r, b, t, g, f, o, lit)
-        n += _plain_row(c, r, b, t, f, o, lit, w, True)
+        _gain_rows(gain, y, mix, acc, step, g)
+        n = _relit_row(cur[y], ref[y], bg[y], thr_map[y], g, fg[y], both_out[y], w)
         row_counts[y] = n
         total += n
     return total
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _shifted_row(
-    c: U8, r: U8, b: U8, t: U8, g: U8, tol: U8, f: U8, o: U8, lit: int, w: int
-) -> np.int64:  # pragma: no cover
+def _shifted_row(c: U8, r: U8, b: U8, t: U8, g: U8, tol: U8, f: U8, o: U8, w: int) -> np.int64:  # pragma: no cover
     n = np.int64(0)
     for x in range(w):
         cv = c[x]
-        rv = r[x]
-        if x < lit:
-            rv = _relight(rv, g[x])
-        d = _absdiff(cv, rv)
+        d = _absdiff(cv, _relight(r[x], g[x]))
         tv = tol[x]
-        d = _u8(d - tv) if d > tv else _u8(0)
+        d = _u8(d - min(d, tv))  # cv2.subtract: saturates at 0
         v = min(d, _absdiff(cv, b[x]))
         o[x] = v
         hit = _u8(v > t[x])
@@ -274,22 +272,20 @@ def shifted_change_mask(
     with the temporal difference first reduced by ``tolerance`` (``cv2.subtract``, saturating).
 
     Replaces ``change._relit_absdiff(cur, ref, tolerance)``, ``cv2.absdiff(cur, bg)``, ``cv2.min``,
-    ``cv2.compare(CMP_GT)``, ``cv2.countNonZero`` and the per-row counts. Runs on the few frames
-    a shaking camera needs it, so it is written for clarity rather than vector width.
+    ``cv2.compare(CMP_GT)``, ``cv2.countNonZero`` and the per-row counts. An empty ``gain`` is a
+    gain of one (``relit`` of 128 is the identity).
     """
     h, w = cur.shape
     gh, gw = gain.shape
-    lit_w = 16 * gw
-    g = np.zeros(max(lit_w, 1), np.uint8)
-    mix = np.empty(gw, np.int32)
-    acc = np.empty(lit_w, np.int32)
-    step = np.empty(lit_w, np.int32)
+    g = np.full(w, 128, np.uint8)
+    mix = np.empty(max(gw, 1), np.int32)
+    acc = np.empty(w, np.int32)
+    step = np.empty(w, np.int32)
     total = np.int64(0)
     for y in range(h):
-        lit = lit_w if y < 16 * gh else 0
-        if lit > 0:
+        if gh > 0 and gw > 0:
             _gain_rows(gain, y, mix, acc, step, g)
-        n = _shifted_row(cur[y], ref[y], bg[y], thr_map[y], g, tolerance[y], fg[y], both_out[y], lit, w)
+        n = _shifted_row(cur[y], ref[y], bg[y], thr_map[y], g, tolerance[y], fg[y], both_out[y], w)
         row_counts[y] = n
         total += n
     return total
