@@ -16,12 +16,13 @@ U8 = npt.NDArray[np.uint8]
 H, W = 240, 320
 
 
-def _detector() -> tuple[ChangeDetector, list[int]]:
+def _detector() -> tuple[ChangeDetector, list[int], list[int]]:
     facade = Facade(
         FacadeCalibration(corners=[(20, 10), (300, 10), (300, 230), (20, 230)], floors=8, columns=6, width_m=24.0)
     )
     det = ChangeDetector(facade, (H, W), ChangeConfig())
     plain_tries: list[int] = []
+    relit_tries: list[int] = []
     kernels = det._k
 
     class Counting:
@@ -33,8 +34,13 @@ def _detector() -> tuple[ChangeDetector, list[int]]:
             plain_tries.append(det.count)
             return kernels.change_mask(*args)
 
+        @staticmethod
+        def relit_change_mask(*args: Any) -> Any:
+            relit_tries.append(det.count)
+            return kernels.relit_change_mask(*args)
+
     det._k = Counting()  # type: ignore[assignment]
-    return det, plain_tries
+    return det, plain_tries, relit_tries
 
 
 def _wall(rng: np.random.Generator) -> U8:
@@ -47,7 +53,7 @@ def _shifted(img: U8, dx: float, dy: float) -> U8:
 
 
 def test_a_still_scene_is_compared_plainly_every_frame() -> None:
-    det, tries = _detector()
+    det, tries, _ = _detector()
     wall = _wall(np.random.default_rng(1))
     for _ in range(40):
         det.process(wall.copy())
@@ -55,7 +61,7 @@ def test_a_still_scene_is_compared_plainly_every_frame() -> None:
 
 
 def test_a_shaking_camera_is_compensated_without_trying_the_plain_comparison_each_frame() -> None:
-    det, tries = _detector()
+    det, tries, _ = _detector()
     cfg = det.cfg
     wall = _wall(np.random.default_rng(2))
     for i in range(60):
@@ -72,7 +78,7 @@ def test_a_shaking_camera_is_compensated_without_trying_the_plain_comparison_eac
 def test_a_key_frame_alone_does_not_hold_the_compensation() -> None:
     """A key frame re-quantises the whole picture: the ``frame_gap`` frames compared across it need
     compensating, and the frame after them is tried plainly again."""
-    det, tries = _detector()
+    det, tries, _ = _detector()
     rng = np.random.default_rng(3)
     wall = _wall(rng)
     # Re-quantised: scattered pixels jump (1 %: more than the share that asks for compensation,
@@ -84,3 +90,32 @@ def test_a_key_frame_alone_does_not_hold_the_compensation() -> None:
     for f in frames:
         det.process(f.copy())
     assert tries == list(range(3, 41))
+
+
+def _rain(wall: U8, rng: np.random.Generator, drops: int = 15) -> U8:
+    """Bright 1×6 px streaks at new places every frame: nothing a light change or a shift explains."""
+    out = wall.copy()
+    for _ in range(drops):
+        y, x = int(rng.integers(20, 220)), int(rng.integers(30, 290))
+        out[y : y + 6, x] = np.minimum(out[y : y + 6, x].astype(np.int32) + 90, 255).astype(np.uint8)
+    return out
+
+
+def test_rain_that_relighting_does_not_explain_is_compared_plainly_through_the_hold() -> None:
+    det, tries, relit = _detector()
+    cfg = det.cfg
+    rng = np.random.default_rng(4)
+    wall = _wall(rng)
+    for _ in range(60):
+        det.process(_rain(wall, rng))
+    # Every frame is compared plainly; relighting is tried only where a hold is decided.
+    assert tries == list(range(3, 61))
+    assert 0 < len(relit) <= 60 // (cfg.compensate_hold + 1) + cfg.frame_gap + 1
+    # A cloud shadow in the rain: the plain comparison no longer suffices, relighting comes back.
+    shade = np.ones((H, W), np.float32)
+    shade[:, : W // 2] = 0.6
+    before = len(relit)
+    for i in range(6):
+        lit = np.clip(_rain(wall, rng) * (1.0 + (shade - 1.0) * (i + 1) / 6), 0, 255).astype(np.uint8)
+        det.process(lit)
+    assert len(relit) - before >= 4

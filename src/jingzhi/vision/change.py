@@ -111,6 +111,7 @@ class ChangeDetector:
         self.thr_map: U8 | None = None
         self._hold = 0  # frames left to compensate without trying the plain comparison
         self._shaking = False  # the last frame was compared against a shifted reference
+        self._futile = False  # compensating did not help when the hold was decided: compare plainly
         self._streak = 0  # compensated frames in a row, up to the last
         self._thr_min = 0  # the threshold map's smallest value (``kernels.change_mask`` skips rows below it)
         self.count = 0
@@ -295,16 +296,32 @@ class ChangeDetector:
         boxes: list[Box] = []
         rows = self._rows
         changed = 0.0
+        n_plain: int | None = None  # the plain comparison's count, where made on this frame
+        futile = False  # compared plainly during a hold, because compensating did not help
         if self._hold > 0:
             # Rain, shake or a passing shadow last: the frames after one that needed compensating
             # are compensated without trying the plain comparison first (it would fail again).
             self._hold -= 1
             compensate = True
+            if self._futile:
+                # Unless compensating changed nothing when it was decided (rain, snow, a swarm:
+                # many small blobs that no light or shift explains): then the plain comparison, for
+                # as long as its changed share stays below the one that asks for a shift and it
+                # does not clutter the frame (a shadow passing in the rain).
+                n = int(self._k.change_mask(cur, ref, bg, self.thr_map, self._thr_min, self._fg_padded, rows))
+                changed = n / max(self.region_px, 1)
+                if changed <= cfg.shake_check_fraction:
+                    boxes = self._boxes(self._fg_padded, rows) if n else []
+                if changed <= cfg.shake_check_fraction and len(boxes) <= cfg.max_blobs:
+                    compensate, futile = False, True
+                else:
+                    boxes = []
+                    n_plain = n  # compensated after all, and judged again
         else:
             # Cheap path (almost every frame): the weaker of the temporal and background differences
             # against the threshold map, in one fused pass (``kernels.change_mask``).
-            n_plain = self._k.change_mask(cur, ref, bg, self.thr_map, self._thr_min, self._fg_padded, rows)
-            changed = int(n_plain) / max(self.region_px, 1)
+            n_plain = int(self._k.change_mask(cur, ref, bg, self.thr_map, self._thr_min, self._fg_padded, rows))
+            changed = n_plain / max(self.region_px, 1)
             if 0.0 < changed <= cfg.shake_check_fraction:  # nothing changed (a still scene): nothing to label
                 boxes = self._boxes(self._fg_padded, rows)
             compensate = changed > cfg.shake_check_fraction or len(boxes) > cfg.relight_blobs
@@ -312,7 +329,7 @@ class ChangeDetector:
             # frames compared across it need compensating; rain, shake and shadows go on for longer.
             if compensate and self._streak >= cfg.frame_gap:
                 self._hold = cfg.compensate_hold
-        self._streak = self._streak + 1 if compensate else 0
+        self._streak = self._streak + 1 if compensate or futile else 0
         if compensate:
             # Widespread change: the camera moved, or the light changed (cloud shadow, exposure).
             # Compensate the global shift and the smooth multiplicative light change, then look again.
@@ -337,6 +354,9 @@ class ChangeDetector:
                 n, cur_means = self._relit(cur, ref, cur_means)
                 padded, rows, both, relit = self._fg_relit_padded, self._rows_relit, self._both_relit, True
                 changed = n / region
+                # Did relighting explain the change? If it left nine tenths of the plain comparison's
+                # pixels, the hold compares plainly (``_futile``).
+                self._futile = n_plain is not None and n >= _FUTILE_SHARE * n_plain
                 if moved is None and changed > cfg.shake_check_fraction:
                     moved, cur_small = self._estimate_shift(ref, cur)
                 if tried is None and moved is not None and max(abs(moved[0]), abs(moved[1])) > cfg.shake_min_px:
@@ -346,6 +366,7 @@ class ChangeDetector:
                 if tried is not None and changed > cfg.shake_check_fraction and tried[0] / region < changed:
                     padded, rows, both, changed = self._fg_padded, self._rows, self._both_shifted, tried[0] / region
                     chosen = True
+                    self._futile = False
             if chosen:
                 assert tried is not None and moved is not None
                 shifted = (tried[1], tried[2])
@@ -431,6 +452,9 @@ def _is_streak(width: int, height: int) -> bool:
 _SQUARE = np.ones((3, 3), np.uint8)
 _QUARTER_MIN_SIDE = 480  # px: crops at least this high and wide are shake-estimated at quarter size
 _LOWPASS_CELL = 16  # px: larger than any object we look for, smaller than a shadow's edge
+# Relighting that leaves this share of the plain comparison's changed pixels did not help (rain
+# leaves 0.99 of them, a cloud shadow a fifth, insects near the lens a fiftieth).
+_FUTILE_SHARE = 0.9
 
 
 def _padded_mask(h: int, w: int) -> U8:
