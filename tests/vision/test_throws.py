@@ -122,6 +122,7 @@ def test_gate_accepts_free_fall_and_names_the_window() -> None:
     assert judge(pts, FLAT, GateConfig(), PPM).passed
     origin = origin_of(pts, FLAT, GateConfig(), PPM)
     assert origin is not None and (origin.floor, origin.column) == (8, 2)
+    assert origin.confidence > 0.8  # seen from the release on, 1.2 m from the floor's edge
 
 
 def test_gate_back_extrapolates_a_late_first_sighting() -> None:
@@ -134,6 +135,12 @@ def test_gate_back_extrapolates_a_late_first_sighting() -> None:
 def test_gate_accepts_a_drag_limited_descent() -> None:
     pts = track(lambda t: (5.0, 25.0 - 8.0 * t), duration=1.2)  # a box at its terminal 8 m/s
     assert judge(pts, FLAT, GateConfig(), PPM).passed
+    # First seen at a steady speed, mid-column: it may have fallen for any time before, so the
+    # origin found is only a lower bound of the release (here ~0.9 without the cap), and the
+    # confidence says so.
+    steady = track(lambda t: (7.5, 22.0 - 8.0 * t), duration=1.2)
+    origin = origin_of(steady, FLAT, GateConfig(), PPM)
+    assert origin is not None and origin.confidence <= 0.5
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,8 @@ class Origin:
 
 
 _EPS = float(np.finfo(np.float64).eps)
+# The most confidence an origin gets when the object was first seen at a steady descent.
+_STEADY_WHEN_SEEN_CONFIDENCE = 0.5
 
 
 def _polyfit(x: FloatArray, y: FloatArray, deg: int) -> FloatArray:
@@ -227,6 +229,12 @@ def origin_of(
     p_floor = 0.5 + 0.5 * math.erf(d_floor / (math.sqrt(2) * sigma_v))
     p_col = 0.5 + 0.5 * math.erf(d_col / (math.sqrt(2) * (sigma_v + 0.2)))
     confidence = float(np.clip(p_floor * p_col, 0.01, 0.99))
+    if -2.0 * float(cv[0]) < cfg.drag_limited_accel_g * G and -float(c1) >= cfg.min_terminal_mps:
+        # First seen already descending steadily: a light object reaches its terminal speed within
+        # a second, often before it is seen (too small or too faint while high up), and nothing in
+        # a steady descent tells how long it had been falling. The origin found is then the lowest
+        # the release can have been, not an estimate of it.
+        confidence = min(confidence, _STEADY_WHEN_SEEN_CONFIDENCE)
     return Origin(
         u=u_origin,
         v=v_origin,
