@@ -1,0 +1,40 @@
+"""The long distractor-only streams of ``bench/vision/run.py --fa-minutes`` (no rendering here)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "vision"
+
+
+@pytest.fixture(scope="module")
+def run() -> ModuleType:
+    sys.path.insert(0, str(BENCH))
+    spec = importlib.util.spec_from_file_location("run_bench", BENCH / "run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["run_bench"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_fa_streams_fill_the_minutes_asked_with_the_splits_families(run: ModuleType) -> None:
+    cases = run.make_fa_cases("tune", 2.5, 320, 240)
+    assert [c.spec.duration_s for c in cases] == [60.0, 60.0, 30.0]
+    assert all(c.group == "distractor" and not c.spec.throws for c in cases)
+    assert all(1 <= len(c.families) <= 3 and set(c.families) <= set(run.TUNE_FAMILIES) for c in cases)
+    # Seeded apart from the split's own clips, and the same on every run.
+    assert [c.spec.seed for c in cases] == [c.spec.seed for c in run.make_fa_cases("tune", 2.5, 320, 240)]
+    own = {c.spec.seed for c in run.make_cases("tune", False, 320, 240, repeats=1)}
+    assert not own & {c.spec.seed for c in cases}
+
+
+def test_poisson_upper_bound(run: ModuleType) -> None:
+    # Zero events: the familiar "rule of three"; more events, a higher bound above the count.
+    assert run.poisson_upper(0) == pytest.approx(2.996, abs=1e-3)
+    assert run.poisson_upper(4) == pytest.approx(9.154, abs=1e-3)
