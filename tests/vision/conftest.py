@@ -1,9 +1,13 @@
-"""Shared synthetic clips: rendered once per session, small frames, passed through H.264."""
+"""Shared synthetic clips: rendered once per session, small frames, passed through H.264; and the
+benchmark scripts of ``bench/vision`` loaded as modules."""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -36,3 +40,18 @@ def bottle_clip(tmp_path_factory: pytest.TempPathFactory) -> Clip:
         throws=[ThrowSpec(kind="bottle", floor=6, column=3, release_s=0.6, luma=30.0)],
         distractors=[DistractorSpec(family="birds", level=0.7)],
     )
+
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "vision"
+
+
+def load_bench(name: str) -> ModuleType:
+    """``bench/vision/<name>.py`` as a module (the scripts import their neighbours by plain name)."""
+    if str(BENCH) not in sys.path:
+        sys.path.insert(0, str(BENCH))
+    spec = importlib.util.spec_from_file_location(f"{name}_bench", BENCH / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[f"{name}_bench"] = module
+    spec.loader.exec_module(module)
+    return module

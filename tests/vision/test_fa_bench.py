@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "vision"
+from .conftest import load_bench
 
 
 @pytest.fixture(scope="module")
 def run() -> ModuleType:
-    sys.path.insert(0, str(BENCH))
-    spec = importlib.util.spec_from_file_location("run_bench", BENCH / "run.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["run_bench"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("run")
 
 
 def test_fa_streams_fill_the_minutes_asked_with_the_splits_families(run: ModuleType) -> None:

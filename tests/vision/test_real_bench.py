@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "vision"
+from .conftest import load_bench
 
 
 @pytest.fixture(scope="module")
 def real() -> ModuleType:
-    sys.path.insert(0, str(BENCH))
-    spec = importlib.util.spec_from_file_location("real_bench", BENCH / "real.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["real_bench"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("real")
 
 
 def test_virtual_facade_fills_the_frame_at_a_plausible_scale(real: ModuleType) -> None:
