@@ -312,8 +312,9 @@ class ChangeDetector:
                 changed = n / max(self.region_px, 1)
                 if changed <= cfg.shake_check_fraction:
                     boxes = self._boxes(self._fg_padded, rows) if n else []
-                if changed <= cfg.shake_check_fraction and len(boxes) <= cfg.max_blobs:
-                    compensate, futile = False, True
+                    futile = len(boxes) <= cfg.max_blobs
+                if futile:
+                    compensate = False
                 else:
                     boxes = []
                     n_plain = n  # compensated after all, and judged again
@@ -347,10 +348,7 @@ class ChangeDetector:
                 if max(abs(moved[0]), abs(moved[1])) > cfg.shake_min_px:
                     tried = self._shifted_change(cur, ref, bg, moved, cur_means)
                     chosen = tried[0] / region <= cfg.shake_check_fraction
-            if chosen:
-                assert tried is not None and moved is not None
-                padded, rows, both, changed = self._fg_padded, self._rows, self._both_shifted, tried[0] / region
-            else:
+            if not chosen:
                 n, cur_means = self._relit(cur, ref, cur_means)
                 padded, rows, both, relit = self._fg_relit_padded, self._rows_relit, self._both_relit, True
                 changed = n / region
@@ -363,14 +361,14 @@ class ChangeDetector:
                     tried = self._shifted_change(cur, ref, bg, moved, cur_means)
                 # Keep the shift only if it explains the change: a drifting cloud shadow also
                 # produces a phase-correlation peak, but re-registering on it makes things worse.
-                if tried is not None and changed > cfg.shake_check_fraction and tried[0] / region < changed:
-                    padded, rows, both, changed = self._fg_padded, self._rows, self._both_shifted, tried[0] / region
-                    chosen = True
-                    self._futile = False
+                chosen = tried is not None and changed > cfg.shake_check_fraction and tried[0] / region < changed
             if chosen:
                 assert tried is not None and moved is not None
-                shifted = (tried[1], tried[2])
+                n_shifted, ref_s, tolerance = tried
+                padded, rows, both, changed = self._fg_padded, self._rows, self._both_shifted, n_shifted / region
+                shifted = (ref_s, tolerance)
                 shift = moved
+                self._futile = False  # a shaking camera is compensated through the hold
             self._shaking = chosen
             boxes = self._boxes(padded, rows)
         else:
@@ -567,25 +565,24 @@ def _fixed(img: U8) -> npt.NDArray[np.uint16]:
     return np.left_shift(img.astype(np.uint16), 8)
 
 
-def _reduced(img: U8, k: int) -> F32:
-    """A float copy ``k`` times smaller each way (means of whole k×k blocks) for the phase correlation."""
+def _block_sums(img: U8, k: int) -> npt.NDArray[np.int32]:
+    """Sums of the whole k×k blocks of an image (``kernels.block_sums``: one pass, exact)."""
     from jingzhi.vision import kernels
 
-    out = np.empty((img.shape[0] // k, img.shape[1] // k), np.float32)
-    kernels.reduce_means(img, k, out)
+    out = np.empty((img.shape[0] // k, img.shape[1] // k), np.int32)
+    kernels.block_sums(img, k, out)
     return out
+
+
+def _reduced(img: U8, k: int) -> F32:
+    """A float copy ``k`` times smaller each way (means of whole k×k blocks) for the phase correlation."""
+    return _block_sums(img, k).astype(np.float32) * np.float32(1.0 / (k * k))
 
 
 def _block_means(img: U8) -> U8:
-    """Means of the ``_LOWPASS_CELL``-square blocks of an image's top-left part made of whole blocks.
-
-    ``kernels.block_means``: one pass, exact sums rounded once.
-    """
-    from jingzhi.vision import kernels
-
-    out = np.empty((img.shape[0] // _LOWPASS_CELL, img.shape[1] // _LOWPASS_CELL), np.uint8)
-    kernels.block_means(img, out)
-    return out
+    """Means of the ``_LOWPASS_CELL``-square blocks of an image's top-left part made of whole blocks,
+    exact sums rounded once to nearest."""
+    return ((_block_sums(img, _LOWPASS_CELL) + 128) >> 8).astype(np.uint8)
 
 
 # Taller than wide: a falling object's motion-blur streak is vertical and the codec breaks it up.

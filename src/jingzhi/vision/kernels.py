@@ -13,7 +13,7 @@ checks them against OpenCV on random images): ``cv2.absdiff``, ``cv2.min``, ``cv
 ``cv2.countNonZero``, ``cv2.multiply(a, b, scale=1/128)`` (rounds half to even), ``cv2.subtract`` (saturates),
 ``cv2.threshold(THRESH_TOZERO)`` (a fractional threshold on 8-bit images is floored) and
 ``cv2.moments`` of an 8-bit image (exact integer sums). ``update_background`` is our own
-fixed-point update, ``block_means`` exact block means, and the relit comparisons interpolate the
+fixed-point update, ``block_sums`` exact block sums, and the relit comparisons interpolate the
 light gain map from its 16×16 blocks themselves, within one level of ``cv2.resize``'s bilinear
 upscaling (``change._upscale_gain`` is their reference).
 
@@ -144,28 +144,28 @@ def _gain_rows(small: U8, y: int, mix: I32, acc: I32, step: I32, g: U8) -> None:
 
 
 @njit(cache=True, nogil=True)
-def block_means(img: U8, out: U8) -> None:  # pragma: no cover - compiled
-    """Means of the 16×16 blocks of ``img``'s top-left (16·oh)×(16·ow) part into ``out`` (oh, ow),
-    rounded to nearest: ``(sum + 128) >> 8``.
+def block_sums(img: U8, k: int, out: I32) -> None:  # pragma: no cover - compiled
+    """Sums of the k×k blocks of ``img``'s top-left (k·oh)×(k·ow) part into ``out`` (oh, ow);
+    ``k`` at most 16 (the relighting's block means, the shake estimate's reduced copies).
 
-    One pass over the pixels: the columns of a band of 16 rows are summed in 16 bits (at most
-    16 × 255), then each run of 16 column sums.
+    One pass over the pixels: the columns of a band of k rows are summed in 16 bits (at most
+    16 × 255), then each run of k column sums.
     """
     oh, ow = out.shape
-    ws = ow * 16
+    ws = ow * k
     col = np.empty(ws, np.uint16)
     for i in range(oh):
         for x in range(ws):
             col[x] = 0
-        for yy in range(16):
-            r = img[i * 16 + yy]
+        for yy in range(k):
+            r = img[i * k + yy]
             for x in range(ws):
                 col[x] = _u16(col[x] + _u16(r[x]))
         for j in range(ow):
             s = np.int32(0)
-            for k in range(16):
-                s += np.int32(col[j * 16 + k])
-            out[i, j] = _u8((s + np.int32(128)) >> 8)
+            for q in range(k):
+                s += np.int32(col[j * k + q])
+            out[i, j] = s
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -331,28 +331,6 @@ def shift_bilinear(src: U8, ox: int, a: int, oy: int, b: int, out: U8) -> None: 
             o[x] = _shift_px(r0, r1, min(max(x + ox, 0), w - 1), min(max(x + ox + 1, 0), w - 1), wa0, wa1, wb0, wb1)
         for x in range(hi, w):
             o[x] = _shift_px(r0, r1, min(max(x + ox, 0), w - 1), min(max(x + ox + 1, 0), w - 1), wa0, wa1, wb0, wb1)
-
-
-@njit(cache=True, nogil=True)
-def reduce_means(img: U8, k: int, out: F32) -> None:  # pragma: no cover - compiled
-    """Means of the k×k blocks of ``img``'s top-left (k·oh)×(k·ow) part into ``out`` (oh, ow), as
-    float32 (the shake estimate's reduced copy; ``k`` at most 16)."""
-    oh, ow = out.shape
-    ws = ow * k
-    col = np.empty(ws, np.uint16)
-    scale = np.float32(1.0 / (k * k))
-    for i in range(oh):
-        for x in range(ws):
-            col[x] = 0
-        for yy in range(k):
-            r = img[i * k + yy]
-            for x in range(ws):
-                col[x] = _u16(col[x] + _u16(r[x]))
-        for j in range(ow):
-            s = np.int32(0)
-            for q in range(k):
-                s += np.int32(col[j * k + q])
-            out[i, j] = np.float32(s) * scale
 
 
 @njit(cache=True, nogil=True)
@@ -638,7 +616,7 @@ def warm_up() -> None:
     both = np.zeros((h, w), np.uint8)
     rows = np.zeros(h, np.int32)
     gain = np.full((1, 2), 128, np.uint8)
-    means = np.zeros((1, 2), np.uint8)
+    sums = np.zeros((1, 2), np.int32)
     boxes = np.zeros((1, 4), np.int32)
     boxes[0] = (0, 0, 4, 4)
     moments = np.zeros((1, 5), np.int64)
@@ -649,7 +627,6 @@ def warm_up() -> None:
         shifted_change_mask(cur, bg, bg, thr, gain, bg, fg, both, rows)
         blob_moments(cur, cur, bg, both, True, 10, boxes, moments)
         update_background(cur, bg_16, both, 6554)
-        block_means(cur, means)
+        block_sums(cur, 16, sums)
         shift_bilinear(cur, -1, 3, 0, 5, both)
-        reduce_means(cur, 4, np.zeros((h // 4, w // 4), np.float32))
     dilated_boxes(fg.view(np.uint64), w, rows, 1, 2)

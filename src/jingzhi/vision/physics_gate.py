@@ -68,36 +68,22 @@ def _parabolas(t: FloatArray, ys: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Least-squares parabolas ``y = a t² + b t + c`` through each column of ``ys`` (n, k) at times
     ``t`` (n,): the coefficients (k, 3) as ``np.polyfit`` orders them, and each fit's rms residual.
 
-    By the normal equations on ``t`` scaled to [0, 1] (one 3×3 solve for all columns): tracks
+    By the normal equations on ``t`` scaled to [-1, 1] (one 3×3 solve for all columns): tracks
     span at most a few seconds, where they are well conditioned, and in rain the gate fits a
     dozen candidate tracks a frame, for which ``np.polyfit``'s SVD per column cost more than the
-    rest of the gate. (Coefficients agree with ``np.polyfit`` to about 1e-9 relative.)
+    rest of the gate. (Coefficients agree with ``np.polyfit`` to about 1e-9 relative.) The times
+    are those of at least three different frames (the gate's ``min_points``, the origin's fit).
     """
     span = float(np.max(np.abs(t)))
-    if t.shape[0] < 3 or span <= 0.0:
-        return np.array([_polyfit(t, ys[:, j], 2) for j in range(ys.shape[1])]), np.zeros(ys.shape[1])
     s = t / span
     powers = np.vander(s, 5)  # s⁴, s³, s², s, 1
     sums = powers.sum(axis=0)
     normal = np.array([sums[0:3], sums[1:4], sums[2:5]])
-    try:
-        scaled = np.linalg.solve(normal, powers[:, 2:].T @ ys)  # (3, k): per column A, B, C in s
-    except np.linalg.LinAlgError:
-        return np.array([_polyfit(t, ys[:, j], 2) for j in range(ys.shape[1])]), np.zeros(ys.shape[1])
+    scaled = np.linalg.solve(normal, powers[:, 2:].T @ ys)  # (3, k): per column A, B, C in s
     res = ys - powers[:, 2:] @ scaled
     rms = np.sqrt(np.mean(res * res, axis=0))
     coef = scaled.T / np.array([span * span, span, 1.0])
     return coef, rms
-
-
-def _fit(t: FloatArray, y: FloatArray, deg: int) -> tuple[FloatArray, float]:
-    coef = _polyfit(t, y, deg)
-    # Horner's scheme, as ``np.polyval``.
-    fitted = np.zeros_like(t)
-    for c in coef.tolist():
-        fitted = fitted * t + c
-    res = y - fitted
-    return coef, float(np.sqrt(np.mean(res * res)))
 
 
 def judge(
@@ -194,7 +180,8 @@ def origin_of(
         return None
     t = np.array([p.t for p in early]) - t0
     uv = facade.to_facade(np.array([[p.x, p.y] for p in early]))
-    cv, res_v = _fit(t, uv[:, 1], 2)
+    coefs, rms = _parabolas(t, uv[:, 1:2])
+    cv, res_v = coefs[0], float(rms[0])
     cu = _polyfit(t, uv[:, 0], 1)
     accel = float(np.clip(-2.0 * cv[0], 0.3 * G, 1.1 * G))
     # Re-fit speed and position with the acceleration fixed: far more stable on short or gappy tracks.
