@@ -170,6 +170,22 @@ def test_in_rain_a_chain_of_specks_is_not_a_fall() -> None:
     assert judge(fall, FLAT, GateConfig(), PPM, strict=True).passed  # 4 px blobs: an object
 
 
+def test_in_rain_a_steady_drop_found_again_after_a_gap_is_not_a_fall() -> None:
+    # A raindrop's steady 8 m/s for 0.8 s, lost for 0.44 s, then "found" again 2 m lower than its
+    # speed takes it: another drop. Fitted whole, the track accelerates.
+    drop = track(lambda t: (5.0, 28.0 - 8.0 * t), duration=0.8)
+    again = TrackPoint(30, 1.2, drop[-1].x, float(FLAT.to_image([[5.0, 28.0 - 8.0 * 1.2 - 2.0]])[0][1]), 4, 3, -1)
+    pts = [*drop, again]
+    whole = judge(pts, FLAT, GateConfig(), PPM)
+    assert whole.passed  # in dry weather nothing tells it apart
+    result = judge(pts, FLAT, GateConfig(), PPM, strict=True)
+    assert not result.passed and "then a gap" in result.reason
+    # A bottle's free fall with the same gap still passes in rain: it accelerated before the gap too.
+    fall = track(lambda t: (5.0, 28.0 - 0.5 * 9.81 * t * t), duration=1.2)
+    gappy = [p for p in fall if not 0.6 < p.t < 1.0]
+    assert judge(gappy, FLAT, GateConfig(), PPM, strict=True).passed
+
+
 # -- metamorphic checks: a mirrored or brighter scene must give the mirrored / same verdict ------
 def _run_frames(facade: Facade, frames: list[tuple[float, np.ndarray]]) -> list[ThrowEvent]:
     det = ThrowDetector(facade, frames[0][1].shape, 25.0)
@@ -220,3 +236,50 @@ def test_camera_position_is_recovered_from_the_calibration(tmp_path: Path) -> No
     centre = Facade(scene.calibration()).camera_centre((720, 1280))
     assert centre is not None
     assert np.allclose(centre, scene.camera.position, atol=0.05)
+
+
+# -- chance chains in dense change: drawn frames, no codec -------------------------------------
+def _flashes(clutter: bool, seed: int = 3) -> list[tuple[float, np.ndarray]]:
+    """A 3×3 dot falling freely from 25 m on FLAT, drawn on every third frame only (as the codec
+    leaves a small object), optionally with two 2×2 flashes a frame somewhere within 30 px of it:
+    the dense, flickering change a passing shadow leaves at window edges."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for i in range(60):
+        t = i / 25.0
+        img = np.full((400, 320), 90, np.uint8)
+        fall = max(t - 0.4, 0.0)
+        x, y = FLAT.to_image([[8.0, 25.0 - 0.5 * 9.81 * fall * fall]])[0]
+        if i % 3 == 0:
+            img[int(y) - 1 : int(y) + 2, int(x) - 1 : int(x) + 2] = 200
+        if clutter:
+            for _ in range(2):
+                dx = int(rng.choice([-1, 1])) * int(rng.integers(10, 28))
+                dy = int(rng.integers(-25, 26))
+                img[int(y) + dy : int(y) + dy + 2, int(x) + dx : int(x) + dx + 2] = 200
+        frames.append((t, img))
+    return frames
+
+
+def _alarms(frames: list[tuple[float, np.ndarray]], config: object = None) -> list[ThrowEvent]:
+    det = ThrowDetector(FLAT, frames[0][1].shape, 25.0, config)  # type: ignore[arg-type]
+    out: list[ThrowEvent] = []
+    for t, luma in frames:
+        det.process(luma, t)
+        out.extend(det.take_alarms())
+    det.finish()
+    return out
+
+
+def test_a_sparse_chain_among_dense_flicker_needs_more_points() -> None:
+    from jingzhi.vision.config import ThrowConfig
+
+    # Alone, the sparse chain is a fall from floor 9 (it is one: the rule is not about the path).
+    alone = _alarms(_flashes(clutter=False))
+    assert len(alone) == 1 and alone[0].floor == 9
+    # Among flicker, a chain with a third of its frames detected is what chance links together:
+    # with two other blobs near it on every frame, it would need 8 × (1 + 2) points.
+    assert _alarms(_flashes(clutter=True)) == []
+    # ... and that rule is what holds it back.
+    lax = ThrowConfig(gate=GateConfig(clutter_weight=0.0))
+    assert len(_alarms(_flashes(clutter=True), lax)) == 1

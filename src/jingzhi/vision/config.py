@@ -77,11 +77,29 @@ class GateConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     min_points: int = Field(default=8, ge=3, le=200)
+    clutter_radius: float = Field(
+        default=0.083,
+        gt=0.0,
+        le=1.0,
+        description="other blobs within this radius (a share of the frame height) count as clutter near a track",
+    )
+    clutter_weight: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=20.0,
+        description="a track needs min_points × (1 + weight × its mean number of clutter blobs nearby) points",
+    )
     min_fill: float = Field(
         default=0.3, ge=0.0, le=1.0, description="share of frames in the judged span with a detection"
     )
     rain_min_area_px: float = Field(
         default=3.0, ge=0.0, le=100.0, description="median blob area of a track in rain (drops are specks)"
+    )
+    rain_max_gap_s: float = Field(
+        default=0.2,
+        ge=0.0,
+        le=5.0,
+        description="in rain, a track's points before a longer gap must not be a steady descent themselves",
     )
     min_span_floors: float = Field(default=1.5, ge=0.5, le=20.0)
     window_s: float = Field(default=1.6, ge=0.3, le=10.0, description="judge the physics on the last this-many seconds")

@@ -103,8 +103,17 @@ def judge(
     frames_spanned = window[-1].frame - window[0].frame + 1
     if len(window) < cfg.min_fill * frames_spanned:
         return GateResult(False, "sparse")
-    if strict and float(np.median([p.area for p in window])) < cfg.rain_min_area_px:
-        return GateResult(False, "specks in rain")
+    if strict:
+        if float(np.median([p.area for p in window])) < cfg.rain_min_area_px:
+            return GateResult(False, "specks in rain")
+        # A raindrop's steady descent, lost for a while and "found" again on another drop, can look
+        # like an acceleration: where the points before the track's last long gap are enough to
+        # judge, they must not be a steady descent themselves.
+        gaps = [i for i in range(1, len(window)) if window[i].t - window[i - 1].t > cfg.rain_max_gap_s]
+        if gaps and gaps[-1] >= cfg.min_points:
+            before = judge(window[: gaps[-1]], facade, cfg, ppm, strict=True)
+            if before.reason == "braking" or before.reason.startswith("steady descent"):
+                return _fail(before, "steady descent in rain, then a gap")
     t = np.array([p.t for p in window])
     uv = facade.to_facade(np.array([[p.x, p.y] for p in window]))
     v = uv[:, 1]

@@ -7,7 +7,10 @@ Per frame (luma plane, full resolution, facade region only):
    frames that stay globally changed (IR switch, exposure step) are skipped, not analysed.
 2. ``tracker``: constant-acceleration Kalman tracks that coast through missed detections.
 3. ``physics_gate``: in facade metres — downward, between drag-limited and free fall, ≥ 1.5 floors,
-   smooth, not sideways, not upward, plausibly started on the facade; stricter in rain.
+   smooth, not sideways, not upward, plausibly started on the facade; stricter in rain. Before it
+   is judged, a track needs more points the more other blobs crowd it (``clutter_weight``): where a
+   passing shadow or the codec leaves flickering specks at every window edge, chance chains of them
+   follow a parabola as often as not, and only a longer chain tells an object from chance.
 4. The origin is the apex of the early trajectory, corrected for the release point lying in front
    of the facade, and named as floor and window column through the facade homography.
 
@@ -27,7 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from jingzhi.vision.change import ChangeDetector
+from jingzhi.vision.change import Blob, ChangeDetector
 from jingzhi.vision.config import ThrowConfig
 from jingzhi.vision.facade import Facade
 from jingzhi.vision.physics_gate import GateResult, Origin, judge, origin_of
@@ -91,6 +94,7 @@ class ThrowDetector:
         self.tracker = Tracker(self.cfg.track, fps)
         # Where the camera stands relative to the facade (from the calibration): for the origin's depth correction.
         self.camera = facade.camera_centre(frame_shape)
+        self._clutter_r2 = (self.cfg.gate.clutter_radius * frame_shape[0]) ** 2
         self.frame_index = -1
         self._pending: list[_Alarm] = []
         self._alarmed: dict[int, _Alarm] = {}
@@ -117,9 +121,10 @@ class ThrowDetector:
         # Rain shows as many thin vertical streaks at once; a thrown object is one streak.
         self.rain_level = 0.95 * self.rain_level + 0.05 * res.streaks
         self.stats["rain_frames"] += int(self.raining)
-        ended = self.tracker.step(
-            res.blobs, self.frame_index, t, skip=res.global_change or res.cluttered, hidden=self.change.is_hidden
-        )
+        skip = res.global_change or res.cluttered
+        ended = self.tracker.step(res.blobs, self.frame_index, t, skip=skip, hidden=self.change.is_hidden)
+        if not skip:
+            self._count_clutter(res.blobs)
         # Only tracks long enough to judge and seen on this frame can alarm (in rain, dozens of
         # short tentative tracks are alive): the cheap part of ``_maybe_alarm``'s test, inline.
         min_points = self.cfg.gate.min_points
@@ -145,11 +150,46 @@ class ThrowDetector:
         return self._emit(None)
 
     # -- internals ----------------------------------------------------------------------------
+    def _count_clutter(self, blobs: tuple[Blob, ...]) -> None:
+        """Add to each confirmed track the number of other blobs near it on this frame.
+
+        Near: within ``clutter_radius`` of where the track is (its detection, or where it is predicted
+        when missed); its own blob, and the pieces the codec broke it into, do not count.
+        """
+        trk = self.tracker
+        rows = [i for i, tr in enumerate(trk.tracks) if len(tr.points) >= trk.cfg.confirm_hits]
+        if not rows:
+            return
+        frame = self.frame_index
+        tracks = [trk.tracks[i] for i in rows]
+        pos = trk.state[rows, :, 0]  # (m, 2): x, y
+        own = np.zeros(len(rows))
+        for j, tr in enumerate(tracks):
+            last = tr.points[-1]
+            if last.frame == frame:
+                pos[j] = (last.x, last.y)
+                own[j] = (last.extent + 3.0) ** 2
+            tr.clutter_frames += 1
+        if not blobs:
+            return
+        bxy = np.array([(b.x, b.y) for b in blobs])
+        d2 = ((pos[:, None, :] - bxy[None, :, :]) ** 2).sum(axis=2)
+        counts = ((d2 <= self._clutter_r2) & (d2 > own[:, None])).sum(axis=1)
+        for tr, c in zip(tracks, counts.tolist(), strict=True):
+            tr.clutter += c
+
+    def _needed_points(self, tr: Track) -> float:
+        """Points a track needs before it is judged: more where other blobs crowd it."""
+        gcfg = self.cfg.gate
+        return gcfg.min_points * (1.0 + gcfg.clutter_weight * tr.clutter / max(tr.clutter_frames, 1))
+
     def _maybe_alarm(self, tr: Track, t: float) -> None:
         gcfg = self.cfg.gate
         if tr.id in self._alarmed or tr.hits < gcfg.min_points or tr.points[-1].t != t:
             return
         if self.frame_index - self._judged.get(tr.id, -(10**9)) < gcfg.judge_every:
+            return
+        if tr.hits < self._needed_points(tr):
             return
         # Cheap pre-check in pixels before the metric fit: has it dropped far enough yet?
         ys = [p.y for p in tr.points]

@@ -49,6 +49,10 @@ class Track:
     missed_s: float = 0.0
     hidden_s: float = 0.0  # time coasted behind masks since the last detection
     global_frames: int = 0
+    # Other blobs seen near the track, summed over the frames it was looked at (``clutter_frames``):
+    # where changes are dense, chance chains of unrelated blobs pass the physics gate.
+    clutter: float = 0.0
+    clutter_frames: int = 0
     alarm_t: float | None = None
     alarm_origin: tuple[float, float] | None = None
 
