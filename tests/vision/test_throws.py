@@ -132,6 +132,15 @@ def test_gate_back_extrapolates_a_late_first_sighting() -> None:
     assert origin is not None and (origin.floor, origin.column) == (9, 3)
 
 
+def test_an_object_seen_rising_comes_from_where_it_was_first_seen() -> None:
+    # Thrown up at 3.5 m/s from 23.4 m (floor 8 of 3 m floors) and seen from the release on: it
+    # rises 0.62 m, into floor 9, before it falls; the window it came from is on floor 8.
+    pts = track(lambda t: (12.0, 23.4 + 3.5 * t - 0.5 * 9.81 * t * t), duration=1.6)
+    origin = origin_of(pts, FLAT, GateConfig(), PPM)
+    assert origin is not None and (origin.floor, origin.column) == (8, 3)
+    assert origin.v == pytest.approx(23.4, abs=0.05) and origin.release_offset_s == 0.0
+
+
 def test_gate_accepts_a_drag_limited_descent() -> None:
     pts = track(lambda t: (5.0, 25.0 - 8.0 * t), duration=1.2)  # a box at its terminal 8 m/s
     assert judge(pts, FLAT, GateConfig(), PPM).passed

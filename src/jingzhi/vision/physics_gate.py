@@ -176,8 +176,9 @@ def origin_of(
 ) -> Origin | None:
     """Back-extrapolate the start of the track to where it was released and name floor and column.
 
-    A thrown object is highest where its vertical speed is zero: dropped, that is the release point;
-    thrown up or down by v0 it is v0²/2g (≈0.3 m at 2.5 m/s) off, well inside one floor.
+    A falling object is highest where its vertical speed is zero: dropped, that is the release
+    point; thrown down, the apex lies before the first sighting, v0²/2g (≈0.3 m at 2.5 m/s) above
+    the window. Seen still rising, the object was let go no higher than where it was first seen.
     ``camera`` (u, v, distance in facade metres) corrects for the release point lying in front of
     the facade plane.
     """
@@ -197,7 +198,11 @@ def origin_of(
     y_adj = uv[:, 1] + 0.5 * accel * t * t
     c1, c0 = _polyfit(t, y_adj, 1)
     t_apex = float(c1) / accel  # v'(t) = c1 - a t = 0
-    t_apex = float(np.clip(t_apex, -1.5, 0.8))  # after 0: seen while still rising
+    # Seen still rising (apex after the first sighting): released there or below, not at the apex.
+    # Thrown up, it rose to the apex from the window; dropped from a balcony and pushed outward,
+    # seen steeply from below, it only seems to rise (its image slides up the facade as it comes
+    # out): at 20 m, a push of 2 m/s from floor 16 puts the apparent apex a floor too high.
+    t_apex = float(np.clip(t_apex, -1.5, 0.0))
     v_origin = float(c0 + c1 * t_apex - 0.5 * accel * t_apex * t_apex)
     u_origin = float(np.polyval(cu, t_apex))
     if camera is not None and camera[2] > cfg.release_depth_m + 1.0:
