@@ -11,8 +11,9 @@ Per frame (luma plane, full resolution, facade region only):
    is judged, a track needs more points the more other blobs crowd it (``clutter_weight``): where a
    passing shadow or the codec leaves flickering specks at every window edge, chance chains of them
    follow a parabola as often as not, and only a longer chain tells an object from chance.
-4. The origin is the apex of the early trajectory, corrected for the release point lying in front
-   of the facade, and named as floor and window column through the facade homography.
+4. The origin is the apex of the early trajectory (where it was first seen, if it was still rising
+   then), corrected for the release point lying in front of the facade, and named as floor and
+   window column through the facade homography.
 
 Two outputs. An *alarm* (:meth:`ThrowDetector.take_alarms`) is raised on the frame on which a track
 first meets the rules — what a live camera worker reports, within a frame of the rule being met.
@@ -30,7 +31,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from jingzhi.vision.change import Blob, ChangeDetector
+from jingzhi.vision.change import ChangeDetector
 from jingzhi.vision.config import ThrowConfig
 from jingzhi.vision.facade import Facade
 from jingzhi.vision.physics_gate import GateResult, Origin, judge, origin_of
@@ -124,7 +125,7 @@ class ThrowDetector:
         skip = res.global_change or res.cluttered
         ended = self.tracker.step(res.blobs, self.frame_index, t, skip=skip, hidden=self.change.is_hidden)
         if not skip:
-            self._count_clutter(res.blobs)
+            self.tracker.count_clutter(res.blobs, self.frame_index, self._clutter_r2)
         # Only tracks long enough to judge and seen on this frame can alarm (in rain, dozens of
         # short tentative tracks are alive): the cheap part of ``_maybe_alarm``'s test, inline.
         min_points = self.cfg.gate.min_points
@@ -150,34 +151,6 @@ class ThrowDetector:
         return self._emit(None)
 
     # -- internals ----------------------------------------------------------------------------
-    def _count_clutter(self, blobs: tuple[Blob, ...]) -> None:
-        """Add to each confirmed track the number of other blobs near it on this frame.
-
-        Near: within ``clutter_radius`` of where the track is (its detection, or where it is predicted
-        when missed); its own blob, and the pieces the codec broke it into, do not count.
-        """
-        trk = self.tracker
-        rows = [i for i, tr in enumerate(trk.tracks) if len(tr.points) >= trk.cfg.confirm_hits]
-        if not rows:
-            return
-        frame = self.frame_index
-        tracks = [trk.tracks[i] for i in rows]
-        pos = trk.state[rows, :, 0]  # (m, 2): x, y
-        own = np.zeros(len(rows))
-        for j, tr in enumerate(tracks):
-            last = tr.points[-1]
-            if last.frame == frame:
-                pos[j] = (last.x, last.y)
-                own[j] = (last.extent + 3.0) ** 2
-            tr.clutter_frames += 1
-        if not blobs:
-            return
-        bxy = np.array([(b.x, b.y) for b in blobs])
-        d2 = ((pos[:, None, :] - bxy[None, :, :]) ** 2).sum(axis=2)
-        counts = ((d2 <= self._clutter_r2) & (d2 > own[:, None])).sum(axis=1)
-        for tr, c in zip(tracks, counts.tolist(), strict=True):
-            tr.clutter += c
-
     def _needed_points(self, tr: Track) -> float:
         """Points a track needs before it is judged: more where other blobs crowd it."""
         gcfg = self.cfg.gate

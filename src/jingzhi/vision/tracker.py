@@ -51,7 +51,7 @@ class Track:
     global_frames: int = 0
     # Other blobs seen near the track, summed over the frames it was looked at (``clutter_frames``):
     # where changes are dense, chance chains of unrelated blobs pass the physics gate.
-    clutter: float = 0.0
+    clutter: int = 0
     clutter_frames: int = 0
     alarm_t: float | None = None
     alarm_origin: tuple[float, float] | None = None
@@ -152,6 +152,33 @@ class Tracker:
         if fresh:
             self._start(fresh, frame, t)
         return ended
+
+    def count_clutter(self, blobs: tuple[Blob, ...], frame: int, radius2: float) -> None:
+        """Add to each confirmed track the number of other blobs within ``sqrt(radius2)`` px of it.
+
+        Call after ``step`` on an analysed frame. Measured from where the track is (its detection on
+        this frame, or its prediction when missed); its own blob, and the pieces the codec broke it
+        into, do not count.
+        """
+        rows = [i for i, tr in enumerate(self.tracks) if len(tr.points) >= self.cfg.confirm_hits]
+        if not rows:
+            return
+        tracks = [self.tracks[i] for i in rows]
+        pos = self.state[rows, :, 0]  # (m, 2): x, y
+        own = np.zeros(len(rows))
+        for j, tr in enumerate(tracks):
+            last = tr.points[-1]
+            if last.frame == frame:
+                pos[j] = (last.x, last.y)
+                own[j] = (last.extent + 3.0) ** 2
+            tr.clutter_frames += 1
+        if not blobs:
+            return
+        bxy = np.array([(b.x, b.y) for b in blobs])
+        d2 = ((pos[:, None, :] - bxy[None, :, :]) ** 2).sum(axis=2)
+        counts = ((d2 <= radius2) & (d2 > own[:, None])).sum(axis=1)
+        for tr, c in zip(tracks, counts.tolist(), strict=True):
+            tr.clutter += c
 
     def flush(self) -> list[Track]:
         out, self.tracks = self.tracks, []
