@@ -308,6 +308,8 @@ def score(results: list[ClipResult], which: str) -> dict[str, Any]:
     all_hours = 0.0
     by: dict[str, list[int]] = {}
     floor_exact = floor_pm1 = col_exact = 0
+    # The same over the detected objects of the recall goal's class (>= 4 px across, contrast >= 40).
+    spec_tp = spec_exact = spec_pm1 = 0
     latencies: list[float] = []
     fa_families: dict[str, int] = {}
     for r in results:
@@ -351,6 +353,10 @@ def score(results: list[ClipResult], which: str) -> dict[str, Any]:
                 floor_exact += int(d.floor == gt["floor"])
                 floor_pm1 += int(abs(d.floor - gt["floor"]) <= 1)
                 col_exact += int(d.column == gt["column"])
+                if gt["size_px"] >= 4 and gt["contrast"] >= 40:
+                    spec_tp += 1
+                    spec_exact += int(d.floor == gt["floor"])
+                    spec_pm1 += int(abs(d.floor - gt["floor"]) <= 1)
                 if gt["rule_s"] is not None:
                     latencies.append(d.alarm_s - gt["rule_s"])
         if r.case.group == "throw":
@@ -371,6 +377,7 @@ def score(results: list[ClipResult], which: str) -> dict[str, Any]:
         "floor_exact": floor_exact / tp if tp else 0.0,
         "floor_pm1": floor_pm1 / tp if tp else 0.0,
         "column_exact": col_exact / tp if tp else 0.0,
+        "floor_spec": (spec_exact, spec_pm1, spec_tp),
         "latency_median": float(np.median(latencies)) if latencies else float("nan"),
         "latency_p95": float(np.percentile(latencies, 95)) if latencies else float("nan"),
         "hours": all_hours,
@@ -428,6 +435,12 @@ def report(results: list[ClipResult], args: argparse.Namespace, elapsed: float) 
     lines.append(
         f"| floor exact / within ±1 (of detected) | {ours['floor_exact']:.0%} / {ours['floor_pm1']:.0%} | "
         f"{naive['floor_exact']:.0%} / {naive['floor_pm1']:.0%} |"
+    )
+    a_, b_, n_ = ours["floor_spec"]
+    c_, d_, m_ = naive["floor_spec"]
+    lines.append(
+        f"| floor exact / within ±1, detected size>=4 & contrast>=40 | {_pct(a_, n_)} / {_pct(b_, n_)} | "
+        f"{_pct(c_, m_)} / {_pct(d_, m_)} |"
     )
     lines.append(f"| column exact (of detected) | {ours['column_exact']:.0%} | {naive['column_exact']:.0%} |")
     lines.append(

@@ -195,6 +195,31 @@ def test_in_rain_a_steady_drop_found_again_after_a_gap_is_not_a_fall() -> None:
     assert judge(gappy, FLAT, GateConfig(), PPM, strict=True).passed
 
 
+def test_in_rain_a_steady_drop_led_by_a_splash_is_not_a_fall() -> None:
+    # A new track took the blob nearest its start: a splash (big, slow), then a raindrop's steady
+    # 11 m/s. Fitted whole, the track accelerates at 0.8 g, and the splash's area lifts the median
+    # above the specks' limit. Seen in rain on tuning streams (two alarms on one one-minute stream).
+    def point(frame: int, t: float, v: float, area: int, extent: int) -> TrackPoint:
+        x, y = FLAT.to_image([[5.0, v]])[0]
+        return TrackPoint(frame, t, float(x), float(y), area, extent, 1)
+
+    splash = [point(0, 0.0, 28.0, 12, 4), point(2, 0.08, 27.8, 170, 12)]
+    drop = [point(4 + i, 0.16 + 0.04 * i, 27.2 - 11.0 * 0.04 * i, 3, 3) for i in range(14)]
+    pts = splash + drop
+    assert judge(pts, FLAT, GateConfig(), PPM).passed  # in dry weather nothing tells it apart
+    assert judge(pts, FLAT, GateConfig(), PPM, strict=True, trim=False).passed
+    result = judge(pts, FLAT, GateConfig(), PPM, strict=True)
+    assert not result.passed and result.reason == "steady descent in rain, without its first points"
+    assert judge(pts, FLAT, GateConfig(rain_trim_points=0), PPM, strict=True).passed
+    # A free fall passes in rain with any of its first points dropped ...
+    fall = track(lambda t: (5.0, 28.0 - 0.5 * 9.81 * (t + 0.6) ** 2), duration=0.9)
+    assert judge(fall, FLAT, GateConfig(), PPM, strict=True).passed
+    # ... and one too short to be judged without them waits for more points.
+    short = track(lambda t: (5.0, 28.0 - 0.5 * 9.81 * (t + 1.2) ** 2), duration=0.4)
+    assert judge(short, FLAT, GateConfig(), PPM).passed
+    assert judge(short, FLAT, GateConfig(), PPM, strict=True).reason == "too few points in rain"
+
+
 # -- metamorphic checks: a mirrored or brighter scene must give the mirrored / same verdict ------
 def _run_frames(facade: Facade, frames: list[tuple[float, np.ndarray]]) -> list[ThrowEvent]:
     det = ThrowDetector(facade, frames[0][1].shape, 25.0)

@@ -101,6 +101,12 @@ class GateConfig(BaseModel):
         le=5.0,
         description="in rain, a track's points before a longer gap must not be a steady descent themselves",
     )
+    rain_trim_points: int = Field(
+        default=3,
+        ge=0,
+        le=20,
+        description="in rain, a track must still look like a fall with any of its first this-many points dropped",
+    )
     min_span_floors: float = Field(default=1.5, ge=0.5, le=20.0)
     window_s: float = Field(default=1.6, ge=0.3, le=10.0, description="judge the physics on the last this-many seconds")
     max_accel_g: float = Field(

@@ -87,12 +87,20 @@ def _parabolas(t: FloatArray, ys: FloatArray) -> tuple[FloatArray, FloatArray]:
 
 
 def judge(
-    points: Sequence[TrackPoint], facade: Facade, cfg: GateConfig, ppm: float, *, strict: bool = False
+    points: Sequence[TrackPoint],
+    facade: Facade,
+    cfg: GateConfig,
+    ppm: float,
+    *,
+    strict: bool = False,
+    trim: bool = True,
 ) -> GateResult:
     """Apply the rules to the last ``window_s`` seconds of a track.
 
     ``strict`` (in rain): the descent must visibly accelerate, a steady fall looks like a raindrop;
     and the track must not be made of specks (``rain_min_area_px``): chance chains of raindrops are.
+    A track that passes must still pass without any of its first ``rain_trim_points`` points
+    (``trim``, see ``_survives_trim``).
     """
     if len(points) < cfg.min_points:
         return GateResult(False, "too few points")
@@ -111,7 +119,7 @@ def judge(
         # judge, they must not be a steady descent themselves.
         gaps = [i for i in range(1, len(window)) if window[i].t - window[i - 1].t > cfg.rain_max_gap_s]
         if gaps and gaps[-1] >= cfg.min_points:
-            before = judge(window[: gaps[-1]], facade, cfg, ppm, strict=True)
+            before = judge(window[: gaps[-1]], facade, cfg, ppm, strict=True, trim=False)
             if before.reason == "braking" or before.reason.startswith("steady descent"):
                 return _fail(before, "steady descent in rain, then a gap")
     t = np.array([p.t for p in window])
@@ -160,7 +168,31 @@ def judge(
     extents = np.array([p.extent for p in window], dtype=np.float64)
     if float(np.median(extents)) / max(ppm, 1e-6) > cfg.max_object_m + descent * 0.04:
         return _fail(base, "too large")
+    if strict and trim and cfg.rain_trim_points:
+        reason = _survives_trim(window, facade, cfg, ppm)
+        if reason:
+            return _fail(base, reason)
     return GateResult(True, "ok", accel_g=accel_g, descent_mps=descent, span_m=span, residual_m=residual)
+
+
+def _survives_trim(window: Sequence[TrackPoint], facade: Facade, cfg: GateConfig, ppm: float) -> str:
+    """In rain: why the track fails without its first one, two … ``rain_trim_points`` points ("" if it does not).
+
+    A new track takes whatever blob lies near its start (the start's plausibility test only bounds
+    the speed), and in rain there is always one: a splash or a bigger streak followed by a
+    raindrop's steady descent bends the fit into an acceleration, and its area lifts the median
+    above the specks' limit. Without those first points the rest is a steady descent, braking or
+    specks; a real fall accelerates, and stays the same object, on every stretch of it. A track
+    too short to be judged without them waits for more points.
+    """
+    k_max = cfg.rain_trim_points
+    if len(window) - k_max < cfg.min_points:
+        return "too few points in rain"
+    for k in range(1, k_max + 1):
+        rest = judge(window[k:], facade, cfg, ppm, strict=True, trim=False)
+        if rest.reason in ("braking", "specks in rain") or rest.reason.startswith("steady descent"):
+            return f"{rest.reason}, without its first points"
+    return ""
 
 
 def _fail(base: GateResult, reason: str) -> GateResult:
