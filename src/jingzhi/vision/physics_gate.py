@@ -113,15 +113,15 @@ def judge(
         return GateResult(False, "sparse")
     if strict:
         if float(np.median([p.area for p in window])) < cfg.rain_min_area_px:
-            return GateResult(False, "specks in rain")
+            return GateResult(False, _SPECKS)
         # A raindrop's steady descent, lost for a while and "found" again on another drop, can look
         # like an acceleration: where the points before the track's last long gap are enough to
         # judge, they must not be a steady descent themselves.
         gaps = [i for i in range(1, len(window)) if window[i].t - window[i - 1].t > cfg.rain_max_gap_s]
         if gaps and gaps[-1] >= cfg.min_points:
             before = judge(window[: gaps[-1]], facade, cfg, ppm, strict=True, trim=False)
-            if before.reason == "braking" or before.reason.startswith("steady descent"):
-                return _fail(before, "steady descent in rain, then a gap")
+            if _steady(before):
+                return _fail(before, _STEADY_THEN_GAP)
     t = np.array([p.t for p in window])
     uv = facade.to_facade(np.array([[p.x, p.y] for p in window]))
     v = uv[:, 1]
@@ -147,9 +147,9 @@ def judge(
     if accel_g > cfg.max_accel_g:
         return _fail(base, "faster than free fall")
     if accel_g < cfg.min_accel_g:
-        return _fail(base, "braking")
+        return _fail(base, _BRAKING)
     if accel_g < cfg.drag_limited_accel_g and (strict or descent < cfg.min_terminal_mps):
-        return _fail(base, "steady descent in rain" if strict else "too slow (leaf, paper)")
+        return _fail(base, _STEADY_IN_RAIN if strict else "too slow (leaf, paper)")
     side_speed = float(np.abs(2.0 * cu[0] * tau + cu[1]).max())
     if side_speed > cfg.max_side_speed_mps:
         return _fail(base, "flies sideways")
@@ -190,9 +190,21 @@ def _survives_trim(window: Sequence[TrackPoint], facade: Facade, cfg: GateConfig
         return "too few points in rain"
     for k in range(1, k_max + 1):
         rest = judge(window[k:], facade, cfg, ppm, strict=True, trim=False)
-        if rest.reason in ("braking", "specks in rain") or rest.reason.startswith("steady descent"):
+        if _steady(rest) or rest.reason == _SPECKS:
             return f"{rest.reason}, without its first points"
     return ""
+
+
+# The reasons the rain rules look for in the judgement of part of a track.
+_BRAKING = "braking"
+_SPECKS = "specks in rain"
+_STEADY_IN_RAIN = "steady descent in rain"
+_STEADY_THEN_GAP = "steady descent in rain, then a gap"
+
+
+def _steady(result: GateResult) -> bool:
+    """Was the track judged not to accelerate (braking, or a raindrop's steady descent)?"""
+    return result.reason in (_BRAKING, _STEADY_IN_RAIN, _STEADY_THEN_GAP)
 
 
 def _fail(base: GateResult, reason: str) -> GateResult:
