@@ -28,9 +28,14 @@ def test_square_page_draws_todays_curve_against_the_limit(browser: Any, live_ser
     square = Square(name="甲社区中心广场", place=world.a.community, meter=meter, windows="00:00-23:59")
     square.save()
     now = timezone.now().replace(second=0, microsecond=0)
+    # The curve is today's (local time): the last 30 minutes, but none before midnight (in the first
+    # half hour of a day there are fewer; and a device may not report minutes still to come).
+    midnight = timezone.localtime(now).replace(hour=0, minute=0)
+    first = max(now - dt.timedelta(minutes=29), midnight)
+    minutes = int((now - first).total_seconds() // 60) + 1
     items = []
-    for n in range(30):
-        at = now - dt.timedelta(minutes=30) + dt.timedelta(minutes=n)
+    for n in range(minutes):
+        at = first + dt.timedelta(minutes=n)
         doc = {
             "event_id": f"m{n}",
             "device": "sq-meter",
@@ -39,11 +44,11 @@ def test_square_page_draws_todays_curve_against_the_limit(browser: Any, live_ser
             "payload": {"laeq": 55.0 + n / 3, "lafmax": 70.0, "period_s": 60},
         }
         items.append(Incoming("mqtt", json.dumps(doc).encode(), device_code="sq-meter"))
-    assert ingest_batch(items).count("stored") == 30
+    assert ingest_batch(items).count("stored") == minutes
     page = _page(browser, live_server, "community_staff_a")
     page.goto(live_server.url + f"/squares/{square.pk}/")
     page.wait_for_selector("#curve canvas")
-    page.wait_for_function("Number(document.getElementById('curve').dataset.points) >= 30")
+    page.wait_for_function(f"Number(document.getElementById('curve').dataset.points) >= {minutes}")
     page.goto(live_server.url + "/squares/")
     assert "甲社区中心广场" in page.locator(f"[data-square='{square.pk}']").inner_text()
     page.context.close()
