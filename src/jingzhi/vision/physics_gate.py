@@ -100,7 +100,7 @@ def judge(
     ``strict`` (in rain): the descent must visibly accelerate, a steady fall looks like a raindrop;
     and the track must not be made of specks (``rain_min_area_px``): chance chains of raindrops are.
     A track that passes must still pass without any of its first ``rain_trim_points`` points
-    (``trim``, see ``_survives_trim``).
+    (``trim``, see ``_fails_trimmed``).
     """
     if len(points) < cfg.min_points:
         return GateResult(False, "too few points")
@@ -169,14 +169,14 @@ def judge(
     if float(np.median(extents)) / max(ppm, 1e-6) > cfg.max_object_m + descent * 0.04:
         return _fail(base, "too large")
     if strict and trim and cfg.rain_trim_points:
-        reason = _survives_trim(window, facade, cfg, ppm)
+        reason = _fails_trimmed(window, facade, cfg, ppm)
         if reason:
             return _fail(base, reason)
     return GateResult(True, "ok", accel_g=accel_g, descent_mps=descent, span_m=span, residual_m=residual)
 
 
-def _survives_trim(window: Sequence[TrackPoint], facade: Facade, cfg: GateConfig, ppm: float) -> str:
-    """In rain: why the track fails without its first one, two … ``rain_trim_points`` points ("" if it does not).
+def _fails_trimmed(window: Sequence[TrackPoint], facade: Facade, cfg: GateConfig, ppm: float) -> str:
+    """In rain: why the track fails without its first one, two … ``rain_trim_points`` points ("" if it passes).
 
     A new track takes whatever blob lies near its start (the start's plausibility test only bounds
     the speed), and in rain there is always one: a splash or a bigger streak followed by a
