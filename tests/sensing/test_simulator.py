@@ -188,6 +188,13 @@ def test_mqtt_simulation_through_the_ingester(broker: str, tmp_path: Path) -> No
             # an e-bike: the rule commands the elevator, over MQTT, and it acknowledges
             result["ebike"] = sim.send_once(f"lift-{s}-b3-u2", "ebike.elevator", confidence=0.95)
             result["counters"] = sim.run(2.5)
+            # The run ends with every device's "offline" (QoS 1): wait until the ingester has stored
+            # them (on a loaded machine the one second below was once not enough), then the tail.
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and any(
+                ingester.stats.last_status.get(d.code) is not False for d in devices
+            ):
+                time.sleep(0.05)
             time.sleep(1.0)  # let the ingester store the tail
         finally:
             ingester.stopping.set()
