@@ -179,6 +179,24 @@ def test_in_rain_a_chain_of_specks_is_not_a_fall() -> None:
     assert judge(fall, FLAT, GateConfig(), PPM, strict=True).passed  # 4 px blobs: an object
 
 
+def test_a_hovering_flicker_chained_to_specks_below_is_not_a_fall() -> None:
+    # Seen on tuning streams without rain (birds, leaves, cloud shadows): a 1 px flicker that
+    # stands at one spot for 0.2 s, then specks picked across 7- and 9-frame gaps below it. Fitted
+    # whole, it accelerates and only just fits a parabola (0.83 of the residual allowance).
+    hops = [(0, 0, 0), (1, 1, 2), (2, 2, 5), (3, 1, 2), (4, 2, 5), (5, 0, 0), (12, 3, 24), (13, 3, 24)]
+    hops += [(22, 14, 60), (23, 15, 63), (26, 19, 65)]  # (frame, dx, dy) in pixels
+    flicker = [TrackPoint(f, f / 25.0, 80.0 + dx, 60.0 + dy, 1, 1, -1) for f, dx, dy in hops]
+    result = judge(flicker, FLAT, GateConfig(), PPM)
+    assert not result.passed and result.reason == "erratic path of specks"
+    assert judge(flicker, FLAT, GateConfig(speck_residual_share=1.0), PPM).passed
+    blobs = [TrackPoint(p.frame, p.t, p.x, p.y, 4, 2, -1) for p in flicker]
+    assert judge(blobs, FLAT, GateConfig(), PPM).passed  # an object's centroid may wander that much
+    # A real speck-sized fall, its centroid rounded to whole pixels, keeps to its parabola.
+    fall = track(lambda t: (7.5, 22.2 - 0.5 * 9.81 * t * t))
+    specks = [TrackPoint(p.frame, p.t, round(p.x), round(p.y), 1, 1, -1) for p in fall[::2]]
+    assert judge(specks, FLAT, GateConfig(), PPM).passed
+
+
 def test_in_rain_a_steady_drop_found_again_after_a_gap_is_not_a_fall() -> None:
     # A raindrop's steady 8 m/s for 0.8 s, lost for 0.44 s, then "found" again 2 m lower than its
     # speed takes it: another drop. Fitted whole, the track accelerates.

@@ -127,6 +127,15 @@ class GateConfig(BaseModel):
     residual_px: float = Field(
         default=2.0, ge=0.0, le=20.0, description="residual allowance for centroid noise, in pixels"
     )
+    speck_area_px: float = Field(
+        default=2.0, ge=0.0, le=100.0, description="a track whose median blob area is at most this is made of specks"
+    )
+    speck_residual_share: float = Field(
+        default=0.5,
+        gt=0.0,
+        le=1.0,
+        description="a track of specks must fit its path within this share of the residual allowance",
+    )
     max_launch_mps: float = Field(default=6.0, ge=0.0, le=30.0, description="fastest initial throw")
     origin_margin_m: float = Field(default=1.5, ge=0.0, le=20.0)
     max_up_fraction: float = Field(default=0.25, ge=0.0, le=1.0, description="share of upward steps after the apex")

@@ -112,7 +112,7 @@ def judge(
     if len(window) < cfg.min_fill * frames_spanned:
         return GateResult(False, "sparse")
     if strict:
-        if float(np.median([p.area for p in window])) < cfg.rain_min_area_px:
+        if _median_area(window) < cfg.rain_min_area_px:
             return GateResult(False, _SPECKS)
         # A raindrop's steady descent, lost for a while and "found" again on another drop, can look
         # like an acceleration: where the points before the track's last long gap are enough to
@@ -144,6 +144,11 @@ def judge(
     allowed = cfg.max_residual_m + cfg.residual_px / max(ppm, 1e-6)
     if residual > allowed:
         return _fail(base, "erratic path")
+    if residual > cfg.speck_residual_share * allowed and _median_area(window) <= cfg.speck_area_px:
+        # A speck's centroid is exact to a pixel, and a real speck-sized object keeps to its
+        # parabola; chance chains of codec specks (a flicker that "hovers", then specks picked
+        # across long gaps) are picked from many candidates and only just bend to fit.
+        return _fail(base, "erratic path of specks")
     if accel_g > cfg.max_accel_g:
         return _fail(base, "faster than free fall")
     if accel_g < cfg.min_accel_g:
@@ -205,6 +210,10 @@ _STEADY_THEN_GAP = "steady descent in rain, then a gap"
 def _steady(result: GateResult) -> bool:
     """Was the track judged not to accelerate (braking, or a raindrop's steady descent)?"""
     return result.reason in (_BRAKING, _STEADY_IN_RAIN, _STEADY_THEN_GAP)
+
+
+def _median_area(points: Sequence[TrackPoint]) -> float:
+    return float(np.median([p.area for p in points]))
 
 
 def _fail(base: GateResult, reason: str) -> GateResult:
