@@ -7,9 +7,10 @@ Per frame (luma plane, full resolution, facade region only):
    frames that stay globally changed (IR switch, exposure step) are skipped, not analysed.
 2. ``tracker``: constant-acceleration Kalman tracks that coast through missed detections.
 3. ``physics_gate``: in facade metres — downward, between drag-limited and free fall, ≥ 1.5 floors,
-   smooth, not sideways, not upward, plausibly started on the facade; stricter in rain (an
-   accelerating fall of more than specks, also without its first points, which in rain are the
-   likeliest to belong to another drop or a splash). Before it is judged, a track needs more
+   smooth (a track of 1-2 px specks, whose centroids are exact, smoother still), not sideways, not
+   upward, plausibly started on the facade; stricter in rain (an accelerating fall of more than
+   specks, also without its first points, which in rain are the likeliest to belong to another
+   drop or a splash). Before it is judged, a track needs more
    points the more other blobs crowd it (``clutter_weight``): where a passing shadow or the codec
    leaves flickering specks at every window edge, chance chains of them follow a parabola as often
    as not, and only a longer chain tells an object from chance.
