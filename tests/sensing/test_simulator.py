@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -195,6 +196,9 @@ def test_mqtt_simulation_through_the_ingester(broker: str, tmp_path: Path) -> No
                 ingester.stats.last_status.get(d.code) is not False for d in devices
             ):
                 time.sleep(0.05)
+            result["not_offline"] = sorted(
+                d.code for d in devices if ingester.stats.last_status.get(d.code) is not False
+            )
             time.sleep(1.0)  # let the ingester store the tail
         finally:
             ingester.stopping.set()
@@ -208,6 +212,7 @@ def test_mqtt_simulation_through_the_ingester(broker: str, tmp_path: Path) -> No
         _clear_retained(broker, codes)
     counters = result["counters"]
 
+    assert result["not_offline"] == []  # every device said "offline" (or its last will did)
     assert result["ebike"]["status"] == "published"
     assert counters.errors == 0 and counters.events_sent >= 30, counters
     assert Event.objects.filter(device__code__in=codes).count() == len(sim.delivered)
@@ -260,6 +265,80 @@ def test_mqtt_drop_makes_the_broker_publish_the_last_will(broker: str) -> None:
             pytest.fail("no reconnection")
     finally:
         transport.close()
+        watcher.publish(f"jingzhi/v1/{code}/status", b"", qos=1, retain=True).wait_for_publish(2)
+        watcher.disconnect()
+        watcher.loop_stop()
+
+
+class _StallingProxy:
+    """A TCP relay in front of the broker that can hold back what the broker sends (its PUBACKs),
+    as a congested network or a starved client does, while the client's packets still get through."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.stall = threading.Event()
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                near, _addr = self.server.accept()
+                far = socket.create_connection(self.target)
+                threading.Thread(target=self._pipe, args=(near, far, None), daemon=True).start()
+                threading.Thread(target=self._pipe, args=(far, near, self.stall), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket, stall: threading.Event | None) -> None:
+        with contextlib.suppress(OSError):
+            while data := src.recv(65536):
+                while stall is not None and stall.is_set():
+                    time.sleep(0.01)
+                dst.sendall(data)
+        with contextlib.suppress(OSError):
+            dst.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self.server.close()
+
+
+@pytest.mark.services
+def test_mqtt_close_with_an_unacknowledged_offline_leaves_the_last_will_to_say_it(broker: str) -> None:
+    """At a stop whose "offline" cannot go out (queued behind 20 events the broker has not
+    acknowledged yet), a clean DISCONNECT would discard the last will and leave the device
+    "online" for good: the connection is cut instead and the broker's will says "offline"."""
+    code = f"t-{uuid.uuid4().hex[:8]}"
+    seen: list[bytes] = []
+    watcher, connect = client_for(broker, client_id=f"watch-{code}")
+    watcher.on_connect = lambda c, u, fl, r, p: c.subscribe(f"jingzhi/v1/{code}/status", qos=1)
+    watcher.on_message = lambda c, u, m: seen.append(bytes(m.payload))
+    watcher.connect(**connect)
+    watcher.loop_start()
+    host, port = broker.rsplit("@", 1)[-1].removeprefix("mqtt://").split(":")
+    proxy = _StallingProxy(host, int(port))
+    transport = MqttTransport(broker.replace(f"{host}:{port}", f"127.0.0.1:{proxy.port}"), stop=threading.Event())
+    device = SimDevice(code, "speaker")
+    try:
+        time.sleep(0.3)
+        transport.open([device])
+        assert transport.heartbeat(device)
+        for _ in range(100):
+            if seen:
+                break
+            time.sleep(0.02)
+        assert seen == [b"online"]
+        proxy.stall.set()  # from now on the broker's acknowledgements do not reach the device
+        for n in range(25):  # more than paho's 20 messages in flight
+            transport.send_event(device, json.dumps({"n": n}), Sent(code, None, None))
+        transport.close(timeout=0.3)
+        for _ in range(150):
+            if len(seen) > 1:
+                break
+            time.sleep(0.02)
+        assert seen == [b"online", b"offline"]
+    finally:
+        proxy.close()
         watcher.publish(f"jingzhi/v1/{code}/status", b"", qos=1, retain=True).wait_for_publish(2)
         watcher.disconnect()
         watcher.loop_stop()

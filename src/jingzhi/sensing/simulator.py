@@ -430,12 +430,7 @@ class MqttTransport:
         client = self.clients.pop(device.code, None)
         if client is None:
             return
-        client.loop_stop()
-        sock = client.socket()
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
+        _cut(client)
         self._inflight = [(info, sent) for info, sent in self._inflight if sent.device != device.code]
 
     def restore(self, device: SimDevice) -> None:
@@ -448,17 +443,47 @@ class MqttTransport:
             self.settle()
             time.sleep(0.02)
         self.settle()
-        infos = []
+        # A clean stop says "offline", then leaves without the will. A client whose "offline" the
+        # broker has not acknowledged (queued behind unacknowledged events, or not connected) is cut
+        # off instead, so that the broker publishes its will: a clean DISCONNECT would discard the
+        # will and leave the device "online" for good.
+        offline = {}
         for code, client in self.clients.items():
-            if self.presence and client.is_connected():  # a clean stop: say so, then leave without the will
-                infos.append(self._publish(code, contract.status_topic(code), "offline", retain=True))
-        for info in infos:
+            if self.presence and client.is_connected():
+                offline[code] = self._publish(code, contract.status_topic(code), "offline", retain=True)
+        deadline = time.monotonic() + timeout  # its own wait: the events' may be spent
+        for info in offline.values():
             with contextlib.suppress(RuntimeError, ValueError):
-                info.wait_for_publish(timeout=max(0.05, deadline - time.monotonic()))
-        for client in self.clients.values():
-            client.disconnect()
-            client.loop_stop()
+                info.wait_for_publish(timeout=max(0.0, deadline - time.monotonic()))
+        for code, client in self.clients.items():
+            if self.presence and not _published(offline.get(code)):
+                _cut(client)
+            else:
+                client.disconnect()
+                client.loop_stop()
         self.clients.clear()
+
+
+def _published(info: Any) -> bool:
+    try:
+        return info is not None and bool(info.is_published())
+    except (RuntimeError, ValueError):  # not connected when published, or queue full
+        return False
+
+
+def _cut(client: Any) -> None:
+    """Close a client's TCP connection without a DISCONNECT: the broker publishes its last will.
+
+    The socket goes first: paho's network thread does not stop while messages wait for their
+    acknowledgement, until the connection is lost (a keepalive later, otherwise).
+    """
+    sock = client.socket()
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    client.loop_stop()
+    if sock is not None:
+        sock.close()
 
 
 # The simulator ----------------------------------------------------------------------------
