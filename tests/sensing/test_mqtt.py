@@ -203,3 +203,31 @@ def test_hold_door_command_published_to_the_elevator(world) -> None:  # type: ig
     publisher.loop_stop()
     assert received and received[0]["name"] == "hold_door"
     assert received[0]["params"]["seconds"] == 30
+
+
+def test_a_batch_applies_statuses_and_events_in_the_order_they_came(world) -> None:  # type: ignore[no-untyped-def]
+    """A device's last events and its closing "offline" often share a batch. An event marks its
+    device online, so the batch's statuses must not be applied before its events."""
+    code = f"gate-{_unique()}"
+    f.device(world.a.estate, code, "gate")
+    ingester = Ingester(URL, client_id=f"ing-{_unique()}", session_expiry_s=0)
+
+    def message(topic: str, payload: bytes | str) -> mqtt.MQTTMessage:
+        m = mqtt.MQTTMessage(topic=topic.encode())
+        m.payload = payload.encode() if isinstance(payload, str) else payload
+        return m
+
+    events = contract.events_topic(code)
+    status = contract.status_topic(code)
+    result = ingester.handle(
+        [
+            message(status, "online"),
+            message(events, json.dumps(doc(code, "access.pass"))),
+            message(events, json.dumps(doc(code, "access.pass"))),
+            message(status, "offline"),
+        ]
+    )
+    assert result.count("stored") == 2
+    assert Device.objects.get(code=code).online is False
+    ingester.handle([message(events, json.dumps(doc(code, "access.pass")))])
+    assert Device.objects.get(code=code).online is True  # an event after the "offline": back online

@@ -11,7 +11,9 @@
   committed. An ingester killed mid-batch leaves its messages unacknowledged and the broker
   delivers them again; (device, event_id) uniqueness makes that redelivery harmless.
 - Messages are handled in batches (up to ``batch_size``, or whatever arrived within ``max_wait``
-  seconds of the first one): one transaction per batch.
+  seconds of the first one), in the order they arrived: one transaction per run of events, a
+  status message applied between the events before and after it (an event marks its device
+  online, so a device's closing "offline" must come after its last events).
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ from django.db.utils import DatabaseError, InterfaceError
 from jingzhi.core.mqtt import client_for
 from jingzhi.sensing import contract
 from jingzhi.sensing.choices import Transport
+from jingzhi.sensing.models import DeviceCommand
 from jingzhi.sensing.services import commands
 from jingzhi.sensing.services.devices import parse_status, set_status
-from jingzhi.sensing.services.ingest import BatchResult, Incoming, ingest_batch, store_rejection
+from jingzhi.sensing.services.ingest import BatchResult, Incoming, Outcome, ingest_batch, store_rejection
 
 log = logging.getLogger(__name__)
 
@@ -121,29 +124,47 @@ class Ingester:
         return batch
 
     def handle(self, messages: list[Any]) -> BatchResult:
-        """Store one batch; returns after the transaction committed (or raises)."""
+        """Store one batch in the order it arrived; returns after its transactions committed (or raises).
+
+        A status applies where it came among the events: the events before it are stored first.
+        An event marks its device online, so a device's closing "offline" (or its last will) that
+        shares a batch with its last events must not be applied before them.
+        """
+        outcomes: list[Outcome] = []
+        commands: list[DeviceCommand] = []
         items: list[Incoming] = []
+
+        def store_events() -> None:
+            if not items:
+                return
+            part = ingest_batch(items)
+            self._send_commands(part)  # ingest_batch's transaction has committed when it returns
+            outcomes.extend(part.outcomes)
+            commands.extend(part.commands)
+            items.clear()
+
         for message in messages:
             parsed = contract.device_from_topic(message.topic)
             if parsed is None:
                 continue
             device, kind = parsed
-            if kind == "status":
-                state = parse_status(message.payload)
-                if state is None:
-                    store_rejection(
-                        Incoming(Transport.MQTT, message.payload, device_code=device),
-                        "invalid_status",
-                        "status is online or offline",
-                    )
-                else:
-                    set_status(device, state)
-                    self.stats.last_status[device] = state
-                self.stats.status += 1
+            if kind != "status":
+                items.append(Incoming(Transport.MQTT, message.payload, device_code=device, remote=message.topic))
                 continue
-            items.append(Incoming(Transport.MQTT, message.payload, device_code=device, remote=message.topic))
-        result = ingest_batch(items) if items else BatchResult(outcomes=[])
-        self._send_commands(result)  # ingest_batch's transaction has committed when it returns
+            store_events()
+            state = parse_status(message.payload)
+            if state is None:
+                store_rejection(
+                    Incoming(Transport.MQTT, message.payload, device_code=device),
+                    "invalid_status",
+                    "status is online or offline",
+                )
+            else:
+                set_status(device, state)
+                self.stats.last_status[device] = state
+            self.stats.status += 1
+        store_events()
+        result = BatchResult(outcomes=outcomes, commands=commands)
         self.stats.stored += result.count("stored")
         self.stats.duplicate += result.count("duplicate")
         self.stats.rejected += result.count("rejected")
