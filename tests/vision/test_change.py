@@ -119,3 +119,31 @@ def test_rain_that_relighting_does_not_explain_is_compared_plainly_through_the_h
         lit = np.clip(_rain(wall, rng) * (1.0 + (shade - 1.0) * (i + 1) / 6), 0, 255).astype(np.uint8)
         det.process(lit)
     assert len(relit) - before >= 4
+
+
+def test_the_shake_estimate_is_not_thrown_off_by_an_odd_transform_length() -> None:
+    """``cv2.phaseCorrelate`` pads to ``getOptimalDFTSize``, which can be odd (135, 225 …), and with
+    an odd length it puts the peak half a (reduced) pixel off, even between identical frames."""
+    h, w = 285, 440
+    facade = Facade(
+        FacadeCalibration(
+            corners=[(20, 10), (w - 20, 10), (w - 20, h - 10), (20, h - 10)], floors=8, columns=6, width_m=24.0
+        )
+    )
+    det = ChangeDetector(facade, (h, w), ChangeConfig())
+    k = det._reduction
+    ch, cw = det.mask.shape
+    # The case in question: both reduced lengths have an odd optimal transform length.
+    assert cv2.getOptimalDFTSize(ch // k) % 2 == 1 and cv2.getOptimalDFTSize(cw // k) % 2 == 1
+    rng = np.random.default_rng(5)
+    wall = np.asarray(cv2.GaussianBlur(rng.integers(0, 256, (h, w), dtype=np.uint8), (0, 0), 2.0), np.uint8)
+    crop = (slice(det.y0, det.y1), slice(det.x0, det.x1))
+    # Shifts by whole reduced pixels, where the estimate is otherwise exact (between them, the
+    # peak's sub-pixel centroid has errors of its own, which the registration tolerance absorbs).
+    for dx, dy in [(0.0, 0.0), (2.0, -2.0), (-4.0, 2.0)]:
+        m = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]], np.float32)
+        moved = np.asarray(cv2.warpAffine(wall, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT))
+        det._smalls.clear()
+        det._smalls.append(None)  # no cached copy of the reference
+        (ex, ey), _small = det._estimate_shift(wall[crop], moved[crop])
+        assert abs(ex - dx) < 0.2 and abs(ey - dy) < 0.2, ((ex, ey), (dx, dy))
