@@ -128,7 +128,9 @@ class Ingester:
 
         A status applies where it came among the events: the events before it are stored first.
         An event marks its device online, so a device's closing "offline" (or its last will) that
-        shares a batch with its last events must not be applied before them.
+        shares a batch with its last events must not be applied before them. Retried whole after
+        a database error (``run``): the events stored before it are then answered "duplicate", and
+        the statuses applied again, to the same effect.
         """
         outcomes: list[Outcome] = []
         commands: list[DeviceCommand] = []
