@@ -277,6 +277,8 @@ class _StallingProxy:
     def __init__(self, host: str, port: int) -> None:
         self.target = (host, port)
         self.stall = threading.Event()
+        self.closed = threading.Event()
+        self.sockets: list[socket.socket] = []
         self.server = socket.create_server(("127.0.0.1", 0))
         self.port = self.server.getsockname()[1]
         threading.Thread(target=self._accept, daemon=True).start()
@@ -286,21 +288,25 @@ class _StallingProxy:
             while True:
                 near, _addr = self.server.accept()
                 far = socket.create_connection(self.target)
-                threading.Thread(target=self._pipe, args=(near, far, None), daemon=True).start()
-                threading.Thread(target=self._pipe, args=(far, near, self.stall), daemon=True).start()
+                self.sockets += [near, far]
+                threading.Thread(target=self._pipe, args=(near, far, False), daemon=True).start()
+                threading.Thread(target=self._pipe, args=(far, near, True), daemon=True).start()
 
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket, stall: threading.Event | None) -> None:
+    def _pipe(self, src: socket.socket, dst: socket.socket, stallable: bool) -> None:
         with contextlib.suppress(OSError):
             while data := src.recv(65536):
-                while stall is not None and stall.is_set():
+                while stallable and self.stall.is_set() and not self.closed.is_set():
                     time.sleep(0.01)
                 dst.sendall(data)
         with contextlib.suppress(OSError):
             dst.shutdown(socket.SHUT_WR)
 
     def close(self) -> None:
+        """Stop relaying: the held-back bytes are dropped with the connections."""
+        self.closed.set()
         self.server.close()
+        for sock in self.sockets:
+            sock.close()
 
 
 @pytest.mark.services
