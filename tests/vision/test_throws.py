@@ -335,3 +335,42 @@ def test_a_sparse_chain_among_dense_flicker_needs_more_points() -> None:
     # ... and that rule is what holds it back.
     lax = ThrowConfig(gate=GateConfig(clutter_weight=0.0))
     assert len(_alarms(_flashes(clutter=True), lax)) == 1
+
+
+# -- a small object the codec erased for a while: earlier pieces of the fall ---------------------
+def _litter(lost_at_u: float = 8.0, gap: tuple[float, float] = (0.5, 1.7)) -> list[tuple[float, np.ndarray]]:
+    """A 3×3 dot with a terminal speed of 4 m/s dropped at 0.4 s from 24.6 m (floor 9, column 2)
+    on FLAT, not drawn from ``gap[0]`` to ``gap[1]`` s after its release (as H.264 erases a speck
+    of litter for a while); the piece before the gap is drawn at ``lost_at_u`` metres across."""
+    vt = 4.0
+    frames = []
+    for i in range(130):
+        t = i / 25.0
+        img = np.full((400, 320), 90, np.uint8)
+        fall = max(t - 0.4, 0.0)
+        drop = vt * vt / 9.81 * np.log(np.cosh(9.81 * fall / vt))
+        if not gap[0] <= fall < gap[1]:
+            u = lost_at_u if fall < gap[0] else 8.0
+            x, y = FLAT.to_image([[u, 24.6 - drop]])[0]
+            img[int(y) - 1 : int(y) + 2, int(x) - 1 : int(x) + 2] = 200
+        frames.append((t, img))
+    return frames
+
+
+def test_a_fall_first_seen_falling_steadily_takes_up_its_lost_beginning() -> None:
+    from jingzhi.vision.config import ThrowConfig
+
+    # Seen again 5.7 m lower at its terminal 4 m/s, the fall alone says little of where it began
+    # (its back-extrapolation puts the release 1.3 m above, on floor 7); the lost piece above it
+    # says floor 9.
+    alarms = _alarms(_litter())
+    assert len(alarms) == 1
+    assert (alarms[0].floor, alarms[0].column) == (9, 2)
+    assert alarms[0].start_s < 1.0  # the track includes the lost piece (drawn from 0.4 s to 0.9 s)
+    # Without looking back: the back-extrapolation of the part seen after the gap.
+    blind = ThrowConfig(gate=GateConfig(lookback_s=0.0))
+    alone = _alarms(_litter(), blind)
+    assert len(alone) == 1 and (alone[0].floor, alone[0].column) == (7, 2) and alone[0].start_s > 2.0
+    # A piece that cannot be the same fall (4 m to the side) is not taken up.
+    aside = _alarms(_litter(lost_at_u=12.0))
+    assert len(aside) == 1 and (aside[0].floor, aside[0].column) == (7, 2) and aside[0].start_s > 2.0

@@ -155,6 +155,13 @@ class GateConfig(BaseModel):
     stitch_s: float = Field(
         default=3.0, ge=0.0, le=10.0, description="join an alarm with an earlier one on the same path"
     )
+    lookback_s: float = Field(
+        default=1.5,
+        ge=0.0,
+        le=5.0,
+        description="a track first seen falling steadily takes up earlier pieces of its fall that ended this "
+        "long before it began (0: never)",
+    )
 
 
 class ThrowConfig(BaseModel):

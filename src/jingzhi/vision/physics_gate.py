@@ -42,6 +42,8 @@ class Origin:
     first_descent_mps: float  # downward speed when first seen
     first_v: float  # height (m) when first seen
     release_offset_s: float  # release time relative to the first sighting (usually negative)
+    # First seen already descending steadily: the origin is the lowest the release can have been.
+    steady_when_seen: bool = False
 
 
 _EPS = float(np.finfo(np.float64).eps)
@@ -283,7 +285,8 @@ def origin_of(
     p_floor = 0.5 + 0.5 * math.erf(d_floor / (math.sqrt(2) * sigma_v))
     p_col = 0.5 + 0.5 * math.erf(d_col / (math.sqrt(2) * (sigma_v + 0.2)))
     confidence = float(np.clip(p_floor * p_col, 0.01, 0.99))
-    if -2.0 * float(cv[0]) < cfg.drag_limited_accel_g * G and -float(c1) >= cfg.min_terminal_mps:
+    steady = -2.0 * float(cv[0]) < cfg.drag_limited_accel_g * G and -float(c1) >= cfg.min_terminal_mps
+    if steady:
         # First seen already descending steadily: a light object reaches its terminal speed within
         # a second, often before it is seen (too small or too faint while high up), and nothing in
         # a steady descent tells how long it had been falling. The origin found is then the lowest
@@ -298,4 +301,5 @@ def origin_of(
         first_descent_mps=float(-c1),
         first_v=float(c0),
         release_offset_s=t_apex,
+        steady_when_seen=steady,
     )

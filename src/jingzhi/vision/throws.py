@@ -16,7 +16,9 @@ Per frame (luma plane, full resolution, facade region only):
    tells an object from chance.
 4. The origin is the apex of the early trajectory (where it was first seen, if it was still rising
    then), corrected for the release point lying in front of the facade, and named as floor and
-   window column through the facade homography.
+   window column through the facade homography. A track first seen well after its release takes
+   up the earlier pieces of its fall that the tracker had lost (a speck the codec erased for a
+   second), where they lie on the path it can have fallen, and is traced back from them.
 
 Two outputs. An *alarm* (:meth:`ThrowDetector.take_alarms`) is raised on the frame on which a track
 first meets the rules — what a live camera worker reports, within a frame of the rule being met.
@@ -28,7 +30,8 @@ split blob, a lost-and-found piece) raises no second alarm.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -43,6 +46,10 @@ from jingzhi.vision.tracker import Track, Tracker, TrackPoint
 U8 = npt.NDArray[np.uint8]
 
 __all__ = ["ThrowConfig", "ThrowDetector", "ThrowEvent"]
+
+# A release back-extrapolated more than this before the first sighting was not seen: look for
+# earlier pieces of the fall (``ThrowDetector._earlier_pieces``).
+_UNSEEN_START_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,8 @@ class _Alarm:
     ppm: float
     release_t: float
     alarm_id: int = 0
+    # Earlier pieces of the fall, ended before the alarmed track began (``_earlier_pieces``).
+    prefix: list[TrackPoint] = field(default_factory=list)
 
 
 class ThrowDetector:
@@ -105,6 +114,8 @@ class ThrowDetector:
         self._judged: dict[int, int] = {}
         self._emitted: list[_Alarm] = []
         self._live: list[ThrowEvent] = []
+        # Tracks that ended without an alarm: candidate earlier pieces of a fall alarmed later.
+        self._lost: deque[list[TrackPoint]] = deque(maxlen=64)
         self._alarm_ids = 0
         self.rain_level = 0.0
         self.rejections: dict[str, int] = {}  # why candidate tracks failed the gate (for tuning and logs)
@@ -181,8 +192,20 @@ class ThrowDetector:
         origin = origin_of(tr.points, self.facade, gcfg, tr.ppm, self.camera)
         if origin is None or self._appeared_mid_air(tr, origin):
             return
-        release = tr.points[0].t + origin.release_offset_s
-        alarm = _Alarm(list(tr.points), t, origin, gate, tr.ppm, release)
+        points = list(tr.points)
+        prefix: list[TrackPoint] = []
+        if origin.steady_when_seen or origin.release_offset_s <= -_UNSEEN_START_S:
+            # First seen well after its release (or falling steadily, when the origin is a guess,
+            # see ``origin_of``): earlier pieces of the same fall that the tracker lost (a small
+            # object that the codec erased for a while) say where it began.
+            prefix = self._earlier_pieces(points)
+            earlier = origin_of([*prefix, *points], self.facade, gcfg, tr.ppm, self.camera) if prefix else None
+            if earlier is not None:
+                origin, points = earlier, [*prefix, *points]
+            else:
+                prefix = []
+        release = points[0].t + origin.release_offset_s
+        alarm = _Alarm(points, t, origin, gate, tr.ppm, release, prefix=prefix)
         self._alarmed[tr.id] = alarm
         # The same object already alarmed (another track on it, or an earlier piece of its fall)?
         for other in [*self._alarmed.values(), *self._pending, *self._emitted]:
@@ -226,8 +249,10 @@ class ThrowDetector:
                 if self._continues(pend, tr.points):
                     pend.points = _merge_points(pend.points, tr.points)
                     return
+            if len(tr.points) >= self.cfg.track.confirm_hits:
+                self._lost.append(tr.points)
             return
-        alarm.points = list(tr.points)
+        alarm.points = [*alarm.prefix, *tr.points]
         if self._rose_after_alarm(alarm):
             return
         for i, pend in enumerate(self._pending):
@@ -246,6 +271,60 @@ class ThrowDetector:
         if any(self._duplicate(old, alarm) or self._continues(old, alarm.points) for old in self._emitted):
             return
         self._pending.append(alarm)
+
+    def _earlier_pieces(self, points: list[TrackPoint]) -> list[TrackPoint]:
+        """Points of lost tracks that continue into ``points``: earlier pieces of the same fall.
+
+        Going back from the first sighting, a piece qualifies if it ended at most ``lookback_s``
+        before, was not climbing, and lies where the fall can have been: in the same vertical band
+        (the sideways drift carried back), and above the first sighting by at least what it falls
+        in the gap at its own last speed and at most what it falls at the speed seen after the gap
+        (a falling object only gets faster, up to its terminal speed). Up to three pieces, the
+        nearest first; not in rain, where lost tracks of drops are everywhere.
+        """
+        gcfg = self.cfg.gate
+        if gcfg.lookback_s <= 0.0 or self.raining or not self._lost:
+            return []
+        facade = self.facade
+        floor_h = facade.calibration.floor_height_m
+        prefix: list[TrackPoint] = []
+        head = points
+        for _ in range(3):
+            t1 = head[0].t
+            early = [p for p in head if p.t <= t1 + 0.5] if len(head) > 3 else head
+            if len(early) < 3:
+                early = head[:3]
+            uv = facade.to_facade(np.array([[p.x, p.y] for p in early]))
+            ts = np.array([p.t for p in early]) - t1
+            du, u1 = (float(c) for c in np.polyfit(ts, uv[:, 0], 1))
+            dv, v1 = (float(c) for c in np.polyfit(ts, uv[:, 1], 1))
+            speed1 = max(-dv, 0.0)
+            ppm = self.change.pixels_per_metre(head[0].x, head[0].y)
+            slack = 0.5 + 2.0 / max(ppm, 1e-6)
+            found: list[TrackPoint] | None = None
+            for piece in reversed(self._lost):
+                gap = t1 - piece[-1].t
+                if gap <= 0.0 or gap > gcfg.lookback_s or len(piece) < 3:
+                    continue
+                uvp = facade.to_facade(np.array([[p.x, p.y] for p in piece]))
+                if float(np.max(uvp[:, 1] - uvp[0, 1])) > 0.3 * floor_h:
+                    continue  # climbed: a bird, not the start of a fall
+                tail = uvp[-min(len(piece), 5) :, 1]
+                span_t = piece[-1].t - piece[-min(len(piece), 5)].t
+                speed_p = max(float(tail[0] - tail[-1]) / span_t, 0.0) if span_t > 0 else 0.0
+                drop = float(uvp[-1, 1]) - v1
+                if not speed_p * gap - slack <= drop <= max(speed1, speed_p) * gap + slack:
+                    continue
+                if abs(float(uvp[-1, 0]) - (u1 - du * gap)) > slack + 0.5 * gap:
+                    continue
+                found = piece
+                break
+            if found is None:
+                break
+            self._lost.remove(found)
+            prefix = [*found, *prefix]
+            head = found
+        return prefix
 
     def _rose_after_alarm(self, alarm: _Alarm) -> bool:
         """A falling object never climbs a floor after the alarm; a bird or linked clutter may."""
