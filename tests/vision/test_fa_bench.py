@@ -29,3 +29,19 @@ def test_poisson_upper_bound(run: ModuleType) -> None:
     # Zero events: the familiar "rule of three"; more events, a higher bound above the count.
     assert run.poisson_upper(0) == pytest.approx(2.996, abs=1e-3)
     assert run.poisson_upper(4) == pytest.approx(9.154, abs=1e-3)
+
+
+def test_floor_row_counts_and_does_not_round_across_the_target(run: ModuleType) -> None:
+    # 70 detected throws, one of them two floors off: 98.6 %, which whole percents would show as 99 %.
+    def clip(i: int, floor_seen: int) -> object:
+        path = [(0.04 * k, 100.0, 50.0 + 4.0 * k) for k in range(10)]
+        gt = {"kind": "box", "floor": 5, "column": 2, "size_px": 5.0, "contrast": 60.0, "observable": True}
+        case = run.Case(f"throw{i:02d}", run.SceneSpec(), "throw", ())
+        det = run.Det(0.0, 0.36, floor_seen, 2, 0.2, path)
+        truth = {"duration_s": 6.0, "throws": [{**gt, "trajectory": path, "rule_s": 0.1}]}
+        return run.ClipResult(case, truth, [det], [], 150, 1.0, 0.2, 0.5)
+
+    results = [clip(i, 5) for i in range(69)] + [clip(69, 7)]
+    ours = run.score(results, "ours")
+    assert ours["floor_all"] == (69, 69, 70)
+    assert run._pct1(69, 70) == "98.6% (69/70)"
