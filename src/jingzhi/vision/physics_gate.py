@@ -42,7 +42,8 @@ class Origin:
     first_descent_mps: float  # downward speed when first seen
     first_v: float  # height (m) when first seen
     release_offset_s: float  # release time relative to the first sighting (usually negative)
-    # First seen already descending steadily: the origin is the lowest the release can have been.
+    # First seen already descending steadily: nothing tells how long it had fallen, and the origin
+    # is a guess (the release at most 1.5 s before the first sighting).
     steady_when_seen: bool = False
 
 

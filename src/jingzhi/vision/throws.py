@@ -198,10 +198,13 @@ class ThrowDetector:
             # First seen well after its release (or falling steadily, when the origin is a guess,
             # see ``origin_of``): earlier pieces of the same fall that the tracker lost (a small
             # object that the codec erased for a while) say where it began.
-            prefix = self._earlier_pieces(points)
+            pieces = self._earlier_pieces(points)
+            prefix = [p for piece in pieces for p in piece]
             earlier = origin_of([*prefix, *points], self.facade, gcfg, tr.ppm, self.camera) if prefix else None
             if earlier is not None:
                 origin, points = earlier, [*prefix, *points]
+                for piece in pieces:
+                    self._lost.remove(piece)  # taken up: not an earlier piece of another fall
             else:
                 prefix = []
         release = points[0].t + origin.release_offset_s
@@ -272,8 +275,8 @@ class ThrowDetector:
             return
         self._pending.append(alarm)
 
-    def _earlier_pieces(self, points: list[TrackPoint]) -> list[TrackPoint]:
-        """Points of lost tracks that continue into ``points``: earlier pieces of the same fall.
+    def _earlier_pieces(self, points: list[TrackPoint]) -> list[list[TrackPoint]]:
+        """Lost tracks that continue into ``points``, earliest first: earlier pieces of the same fall.
 
         Going back from the first sighting, a piece qualifies if it ended at most ``lookback_s``
         before, was not climbing, and lies where the fall can have been: in the same vertical band
@@ -287,7 +290,7 @@ class ThrowDetector:
             return []
         facade = self.facade
         floor_h = facade.calibration.floor_height_m
-        prefix: list[TrackPoint] = []
+        pieces: list[list[TrackPoint]] = []
         head = points
         for _ in range(3):
             t1 = head[0].t
@@ -321,10 +324,9 @@ class ThrowDetector:
                 break
             if found is None:
                 break
-            self._lost.remove(found)
-            prefix = [*found, *prefix]
+            pieces.insert(0, found)
             head = found
-        return prefix
+        return pieces
 
     def _rose_after_alarm(self, alarm: _Alarm) -> bool:
         """A falling object never climbs a floor after the alarm; a bird or linked clutter may."""
