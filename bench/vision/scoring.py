@@ -1,4 +1,5 @@
-"""The matching rule shared by the synthetic (``run.py``) and real-clip (``real.py``) benchmarks."""
+"""The matching rule and the report's percentages, shared by the synthetic (``run.py``) and real-clip
+(``real.py``) benchmarks."""
 
 from __future__ import annotations
 
@@ -20,3 +21,8 @@ def track_matches(track: Iterable[Sequence[float]], trajectory: Iterable[Sequenc
         if round(t, 3) in truth
     ]
     return len(d) >= 3 and float(np.median(d)) <= max(12.0, 3.0 * size_px)
+
+
+def pct(a: int, b: int, decimals: int = 0) -> str:
+    """``a`` of ``b`` as a percentage with its counts, e.g. ``98.6% (69/70)``; "n/a" when ``b`` is 0."""
+    return f"{100.0 * a / b:.{decimals}f}% ({a}/{b})" if b else "n/a"

@@ -44,4 +44,4 @@ def test_floor_row_counts_and_does_not_round_across_the_target(run: ModuleType) 
     results = [clip(i, 5) for i in range(69)] + [clip(69, 7)]
     ours = run.score(results, "ours")
     assert ours["floor_all"] == (69, 69, 70)
-    assert run._pct1(69, 70) == "98.6% (69/70)"
+    assert run.pct(69, 70, 1) == "98.6% (69/70)"
