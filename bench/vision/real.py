@@ -55,7 +55,7 @@ from baseline import NaiveDetector
 from scoring import pct, track_matches
 
 from jingzhi.vision.config import ThrowConfig
-from jingzhi.vision.decode import VideoInfo, open_luma
+from jingzhi.vision.decode import VideoInfo, batch_size, in_batches, open_luma
 from jingzhi.vision.facade import Facade, FacadeCalibration
 from jingzhi.vision.synth.camera import PinholeCamera, frame_facade
 from jingzhi.vision.synth.encode import encode_h264, equivalent_bitrate
@@ -271,10 +271,11 @@ def run_detectors(path: Path, facade: Facade) -> DetectorRun:
     events: list[ThrowEvent] = []
     live: list[ThrowEvent] = []
     times: list[float] = []
-    for t, luma in frames:
-        times.append(t)
-        events.extend(det.process(luma, t))
-        live.extend(det.take_alarms())
+    for batch in in_batches(frames, batch_size(info.fps)):  # as the camera worker does
+        for t, luma in batch:
+            times.append(t)
+            events.extend(det.process(luma, t))
+            live.extend(det.take_alarms())
     events.extend(det.finish())
     live.extend(det.take_alarms())
     ours_s = time.perf_counter() - t0
@@ -282,8 +283,9 @@ def run_detectors(path: Path, facade: Facade) -> DetectorRun:
     t0 = time.perf_counter()
     info, frames = open_luma(path)
     naive = NaiveDetector(facade, (info.height, info.width), info.fps)
-    for t, luma in frames:
-        naive.process(luma, t)
+    for batch in in_batches(frames, batch_size(info.fps)):
+        for t, luma in batch:
+            naive.process(luma, t)
     nev = naive.finish()
     naive_s = time.perf_counter() - t0
 

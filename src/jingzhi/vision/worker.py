@@ -12,7 +12,9 @@ One worker process serves up to ``max_cameras`` cameras, one thread each:
   latency (RTSP over TCP, short probe, bounded reordering delay, read timeouts) and reopened with
   backoff when the stream drops.
 - **Detection.** Every luma frame goes to a :class:`~jingzhi.vision.throws.ThrowDetector` and into
-  a ring buffer of recent frames (pre-roll); the buffer is downscaled to fit ``buffer_mb``.
+  a ring buffer of recent frames (pre-roll); the buffer is downscaled to fit ``buffer_mb``. Frames
+  are analysed in batches of those decoded within ``batch_latency_s`` (4 at 25 fps): fewer cache
+  misses, 0.12 s more wall-clock delay (:func:`jingzhi.vision.decode.batch_size`).
 - **Events.** Each alarm the detector raises (on the frame on which a track first meets the
   physics rules) becomes a ``throw.detected`` event (multipart ``event`` JSON + ``media`` JPEG: the
   frame at the alarm with the trajectory so far and the origin window drawn), posted at once from a
@@ -56,7 +58,16 @@ from pydantic import ValidationError
 
 from jingzhi.sensing.contract import MAX_MEDIA_BYTES, event_document
 from jingzhi.vision.config import ThrowConfig
-from jingzhi.vision.decode import FrameClock, VideoError, VideoInfo, luma_view, open_luma
+from jingzhi.vision.decode import (
+    BATCH_LATENCY_S,
+    FrameClock,
+    VideoError,
+    VideoInfo,
+    batch_size,
+    in_batches,
+    luma_view,
+    open_luma,
+)
 from jingzhi.vision.facade import Facade, FacadeCalibration
 from jingzhi.vision.throws import ThrowDetector, ThrowEvent
 
@@ -617,18 +628,21 @@ class _Camera(threading.Thread):
         t0: float | None = None
         m0 = 0.0
         try:
-            for t, luma in frames:
+            # Decoded in small batches, then analysed (``decode.in_batches``: fewer cache misses).
+            for batch in in_batches(frames, batch_size(info.fps, self.worker.batch_latency_s)):
                 if self.stop_event.is_set():
                     break
                 if paced:
+                    t = batch[-1][0]
                     if t0 is None:
-                        t0, m0 = t, time.monotonic()
+                        t0, m0 = batch[0][0], time.monotonic()
                     ahead = (t - t0) - (time.monotonic() - m0)
                     if ahead > 0 and self.stop_event.wait(ahead):
                         break
-                self.frames += 1
-                self._maybe_snapshot(luma)
-                session.feed(t, luma)
+                self._maybe_snapshot(batch[-1][1])
+                for t, luma in batch:
+                    self.frames += 1
+                    session.feed(t, luma)
         finally:
             close = getattr(frames, "close", None)
             if close is not None:
@@ -711,6 +725,7 @@ class Worker:
         retry_max_s: float = 30.0,
         deliver_for_s: float = 900.0,
         drain_s: float = 60.0,
+        batch_latency_s: float = BATCH_LATENCY_S,
     ) -> None:
         self.client = PlatformClient(url, token, name=name, timeout_s=timeout_s)
         self.name = name
@@ -728,6 +743,7 @@ class Worker:
         self.retry_max_s = retry_max_s
         self.deliver_for_s = deliver_for_s
         self.drain_s = drain_s
+        self.batch_latency_s = batch_latency_s
         self.cameras: dict[str, _Camera] = {}
         self.held: dict[str, float] = {}  # device -> local (monotonic) lease expiry
         self._stopping: list[_Camera] = []
