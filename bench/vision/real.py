@@ -55,7 +55,7 @@ from baseline import NaiveDetector
 from scoring import pct, track_matches
 
 from jingzhi.vision.config import ThrowConfig
-from jingzhi.vision.decode import VideoInfo, batch_size, in_batches, open_luma
+from jingzhi.vision.decode import VideoInfo, batch_size, open_luma, read_ahead
 from jingzhi.vision.facade import Facade, FacadeCalibration
 from jingzhi.vision.synth.camera import PinholeCamera, frame_facade
 from jingzhi.vision.synth.encode import encode_h264, equivalent_bitrate
@@ -271,11 +271,10 @@ def run_detectors(path: Path, facade: Facade) -> DetectorRun:
     events: list[ThrowEvent] = []
     live: list[ThrowEvent] = []
     times: list[float] = []
-    for batch in in_batches(frames, batch_size(info.fps)):  # as the camera worker does
-        for t, luma in batch:
-            times.append(t)
-            events.extend(det.process(luma, t))
-            live.extend(det.take_alarms())
+    for t, luma in read_ahead(frames, batch_size(info.fps)):  # as the camera worker does
+        times.append(t)
+        events.extend(det.process(luma, t))
+        live.extend(det.take_alarms())
     events.extend(det.finish())
     live.extend(det.take_alarms())
     ours_s = time.perf_counter() - t0
@@ -283,9 +282,8 @@ def run_detectors(path: Path, facade: Facade) -> DetectorRun:
     t0 = time.perf_counter()
     info, frames = open_luma(path)
     naive = NaiveDetector(facade, (info.height, info.width), info.fps)
-    for batch in in_batches(frames, batch_size(info.fps)):
-        for t, luma in batch:
-            naive.process(luma, t)
+    for t, luma in read_ahead(frames, batch_size(info.fps)):
+        naive.process(luma, t)
     nev = naive.finish()
     naive_s = time.perf_counter() - t0
 

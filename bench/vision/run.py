@@ -40,7 +40,7 @@ from scoring import pct, track_matches  # noqa: E402
 
 from jingzhi.vision import kernels  # noqa: E402
 from jingzhi.vision.config import ThrowConfig  # noqa: E402
-from jingzhi.vision.decode import batch_size, in_batches, open_luma  # noqa: E402
+from jingzhi.vision.decode import batch_size, open_luma, read_ahead  # noqa: E402
 from jingzhi.vision.facade import Facade, load_facade  # noqa: E402
 from jingzhi.vision.synth import DistractorSpec, SceneSpec, ThrowSpec  # noqa: E402
 from jingzhi.vision.synth.cli import write_scene  # noqa: E402
@@ -248,20 +248,18 @@ def run_clip(case: Case, tmp: Path, mbps: float) -> ClipResult:
     # Scored: the alarms, which is what a camera worker reports (on the frame the rule is met on).
     alarms = []
     events = []
-    # As the camera worker does: decode a few frames, then analyse them (``decode.in_batches``).
-    for batch in in_batches(frames, batch_size(info.fps)):
-        for t, luma in batch:
-            events.extend(det.process(luma, t))
-            alarms.extend(det.take_alarms())
+    # As the camera worker does: decode a few frames, then analyse them (``decode.read_ahead``).
+    for t, luma in read_ahead(frames, batch_size(info.fps)):
+        events.extend(det.process(luma, t))
+        alarms.extend(det.take_alarms())
     events.extend(det.finish())
     ours_s = time.process_time() - t0
 
     t0 = time.process_time()
     info, frames = open_luma(paths["video"])
     naive = NaiveDetector(facade, (info.height, info.width), info.fps)
-    for batch in in_batches(frames, batch_size(info.fps)):  # the same treatment as ours
-        for t, luma in batch:
-            naive.process(luma, t)
+    for t, luma in read_ahead(frames, batch_size(info.fps)):  # the same treatment as ours
+        naive.process(luma, t)
     nev = naive.finish()
     naive_s = time.process_time() - t0
     for p in out.iterdir():

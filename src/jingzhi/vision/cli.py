@@ -17,7 +17,7 @@ import threading
 from types import FrameType
 from typing import Any
 
-from jingzhi.vision.decode import VideoError, batch_size, in_batches, open_luma
+from jingzhi.vision.decode import VideoError, batch_size, open_luma, read_ahead
 from jingzhi.vision.facade import load_facade
 from jingzhi.vision.throws import ThrowDetector, ThrowEvent
 
@@ -97,9 +97,8 @@ def detect_file(video: str, facade_path: str) -> list[ThrowEvent]:
     info, frames = open_luma(video)
     detector = ThrowDetector(facade, (info.height, info.width), info.fps)
     events: list[ThrowEvent] = []
-    for batch in in_batches(frames, batch_size(info.fps)):
-        for t, luma in batch:
-            events.extend(detector.process(luma, t))
+    for t, luma in read_ahead(frames, batch_size(info.fps)):
+        events.extend(detector.process(luma, t))
     events.extend(detector.finish())
     return sorted(events, key=lambda e: e.start_s)
 

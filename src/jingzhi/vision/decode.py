@@ -14,7 +14,7 @@ import numpy.typing as npt
 U8 = npt.NDArray[np.uint8]
 
 
-# Frames are analysed in small batches, decoded first and then analysed together, rather than each
+# Frames are decoded a few at a time and then analysed back to back (``read_ahead``), rather than each
 # frame as soon as it is decoded. At 1080p a decoded frame (3 MB with its chroma) pushes the
 # detector's own state out of the core's caches, and the detector's Python parts (tracker,
 # blob bookkeeping) ran 30-100 % slower between decodes than back to back; four frames at a time
@@ -33,16 +33,16 @@ def batch_size(fps: float, latency_s: float = BATCH_LATENCY_S) -> int:
     return max(1, min(MAX_BATCH, 1 + int(latency_s * fps + 1e-9)))
 
 
-def in_batches(frames: Iterable[tuple[float, U8]], size: int) -> Iterator[list[tuple[float, U8]]]:
-    """``frames`` in lists of ``size`` (the last one shorter): decode a batch, then analyse it."""
+def read_ahead(frames: Iterable[tuple[float, U8]], size: int) -> Iterator[tuple[float, U8]]:
+    """``frames`` unchanged and in order, but decoded ``size`` at a time: the caller analyses each
+    batch of frames back to back, with no decoding between them."""
     batch: list[tuple[float, U8]] = []
     for item in frames:
         batch.append(item)
         if len(batch) >= size:
-            yield batch
+            yield from batch
             batch = []
-    if batch:
-        yield batch
+    yield from batch
 
 
 class VideoError(ValueError):

@@ -13,7 +13,7 @@ One worker process serves up to ``max_cameras`` cameras, one thread each:
   backoff when the stream drops.
 - **Detection.** Every luma frame goes to a :class:`~jingzhi.vision.throws.ThrowDetector` and into
   a ring buffer of recent frames (pre-roll); the buffer is downscaled to fit ``buffer_mb``. Frames
-  are analysed in batches of those decoded within ``batch_latency_s`` (4 at 25 fps): fewer cache
+  are decoded ahead in batches of those that arrive within ``batch_latency_s`` (4 at 25 fps): fewer cache
   misses, 0.12 s more wall-clock delay (:func:`jingzhi.vision.decode.batch_size`).
 - **Events.** Each alarm the detector raises (on the frame on which a track first meets the
   physics rules) becomes a ``throw.detected`` event (multipart ``event`` JSON + ``media`` JPEG: the
@@ -64,9 +64,9 @@ from jingzhi.vision.decode import (
     VideoError,
     VideoInfo,
     batch_size,
-    in_batches,
     luma_view,
     open_luma,
+    read_ahead,
 )
 from jingzhi.vision.facade import Facade, FacadeCalibration
 from jingzhi.vision.throws import ThrowDetector, ThrowEvent
@@ -628,21 +628,19 @@ class _Camera(threading.Thread):
         t0: float | None = None
         m0 = 0.0
         try:
-            # Decoded in small batches, then analysed (``decode.in_batches``: fewer cache misses).
-            for batch in in_batches(frames, batch_size(info.fps, self.worker.batch_latency_s)):
+            # Decoded a few at a time, then analysed (``decode.read_ahead``: fewer cache misses).
+            for t, luma in read_ahead(frames, batch_size(info.fps, self.worker.batch_latency_s)):
                 if self.stop_event.is_set():
                     break
                 if paced:
-                    t = batch[-1][0]
                     if t0 is None:
-                        t0, m0 = batch[0][0], time.monotonic()
+                        t0, m0 = t, time.monotonic()
                     ahead = (t - t0) - (time.monotonic() - m0)
                     if ahead > 0 and self.stop_event.wait(ahead):
                         break
-                self._maybe_snapshot(batch[-1][1])
-                for t, luma in batch:
-                    self.frames += 1
-                    session.feed(t, luma)
+                self.frames += 1
+                self._maybe_snapshot(luma)
+                session.feed(t, luma)
         finally:
             close = getattr(frames, "close", None)
             if close is not None:
