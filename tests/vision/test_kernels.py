@@ -337,3 +337,13 @@ def test_reduced_copies_are_block_means(k: int) -> None:
     out = _reduced(img, k)
     expected = img[: oh * k, : ow * k].astype(np.float64).reshape(oh, k, ow, k).mean(axis=(1, 3))
     assert np.allclose(out, expected, atol=1e-4)
+
+
+@pytest.mark.parametrize(("h", "w"), [*SHAPES, (1, 5), (5, 1), (2, 2)])
+def test_local_range_equals_opencv_dilate_minus_erode(h: int, w: int) -> None:
+    rng = np.random.default_rng(h * 7 + w)
+    img = _frame_view(rng, h, w)
+    square = np.ones((3, 3), np.uint8)
+    out = np.full((h, w), 7, np.uint8)
+    kernels.local_range(img, out)
+    np.testing.assert_array_equal(out, cv2.subtract(cv2.dilate(img, square), cv2.erode(img, square)))

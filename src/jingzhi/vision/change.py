@@ -82,7 +82,7 @@ class ChangeDetector:
         self.hidden: U8 = np.ascontiguousarray(cv2.subtract(unmasked[self.y0 : self.y1, self.x0 : self.x1], self.mask))
         self.region_px = int(np.count_nonzero(self.mask))
         self._mask_sub = np.ascontiguousarray(self.mask[::4, ::4])
-        self._outside = self.mask == 0
+        self._outside = _u8(cv2.bitwise_not(self.mask))  # 255 outside the region (and under masks), 0 inside
         self.history: deque[U8] = deque(maxlen=config.frame_gap)
         # The 16×16 block means of each history frame, where the relighting computed them (it needs
         # them of the current frame and of the reference, which was the current frame ``gap`` ago).
@@ -104,6 +104,8 @@ class ChangeDetector:
         self._both_relit: U8 = np.zeros((ch, cw), np.uint8)
         self._both_shifted: U8 = np.zeros((ch, cw), np.uint8)
         self._ref_shifted: U8 = np.zeros((ch, cw), np.uint8)  # the reference moved by the shake estimate
+        self._tolerance: U8 = np.zeros((ch, cw), np.uint8)  # its local range (``_shifted_change``)
+        self._spread: U8 = np.zeros((ch, cw), np.uint8)  # the background's local range (the threshold map)
         self._rows: npt.NDArray[np.int32] = np.zeros(ch, np.int32)
         self._rows_relit: npt.NDArray[np.int32] = np.zeros(ch, np.int32)
         self.background: npt.NDArray[np.uint16] | None = None  # grey levels × 256 (8.8 fixed point)
@@ -193,7 +195,8 @@ class ChangeDetector:
         assert self.thr_map is not None
         ref_s = self._shifted(ref, moved[0], moved[1])
         # Sub-pixel registration errors show up at strong edges: discount the local range.
-        tolerance = _u8(cv2.subtract(cv2.dilate(ref_s, _SQUARE), cv2.erode(ref_s, _SQUARE)))
+        tolerance = self._tolerance
+        self._k.local_range(ref_s, tolerance)
         n = self._k.shifted_change_mask(
             cur,
             ref_s,
@@ -215,10 +218,11 @@ class ChangeDetector:
     def _update_threshold_map(self, bg: U8) -> None:
         # Codec noise grows with local contrast (edges re-quantised at every key frame), so the
         # threshold rises with the background's local range; flat wall keeps the global threshold.
-        spread = cv2.subtract(cv2.dilate(bg, _SQUARE), cv2.erode(bg, _SQUARE))
+        spread = self._spread
+        self._k.local_range(bg, spread)
         thr_map = _u8(cv2.addWeighted(spread, self.cfg.edge_gain, spread, 0.0, self.threshold))
         # Outside the facade region (and under masks) nothing can exceed 255: the mask costs nothing per frame.
-        thr_map[self._outside] = 255
+        cv2.max(thr_map, self._outside, dst=thr_map)
         self.thr_map = thr_map
         self._thr_min = int(thr_map.min())
 
@@ -457,7 +461,6 @@ def _is_streak(width: int, height: int) -> bool:
     return height - 4 >= 4 and height - 4 >= 3 * max(width - 2, 1)
 
 
-_SQUARE = np.ones((3, 3), np.uint8)
 _QUARTER_MIN_SIDE = 480  # px: crops at least this high and wide are shake-estimated at quarter size
 _LOWPASS_CELL = 16  # px: larger than any object we look for, smaller than a shadow's edge
 # Relighting that leaves this share of the plain comparison's changed pixels did not help (rain

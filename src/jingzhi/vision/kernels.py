@@ -11,8 +11,9 @@ they compute the blobs' moments for all boxes in one call instead of several Ope
 Every kernel reproduces the OpenCV operations it replaces bit for bit (``tests/vision/test_kernels.py``
 checks them against OpenCV on random images): ``cv2.absdiff``, ``cv2.min``, ``cv2.compare(CMP_GT)``,
 ``cv2.countNonZero``, ``cv2.multiply(a, b, scale=1/128)`` (rounds half to even), ``cv2.subtract`` (saturates),
-``cv2.threshold(THRESH_TOZERO)`` (a fractional threshold on 8-bit images is floored) and
-``cv2.moments`` of an 8-bit image (exact integer sums). ``update_background`` is our own
+``cv2.threshold(THRESH_TOZERO)`` (a fractional threshold on 8-bit images is floored),
+``cv2.dilate`` less ``cv2.erode`` with a 3×3 square (``local_range``) and ``cv2.moments`` of an
+8-bit image (exact integer sums). ``update_background`` is our own
 fixed-point update, ``block_sums`` exact block sums, and the relit comparisons interpolate the
 light gain map from its 16×16 blocks themselves, within one level of ``cv2.resize``'s bilinear
 upscaling (``change._upscale_gain`` is their reference).
@@ -336,6 +337,42 @@ def shift_bilinear(src: U8, ox: int, a: int, oy: int, b: int, out: U8) -> None: 
 
 
 @njit(cache=True, nogil=True)
+def local_range(img: U8, out: U8) -> None:  # pragma: no cover - compiled
+    """``out = cv2.subtract(cv2.dilate(img, 3×3), cv2.erode(img, 3×3))``: the 3×3 local range.
+
+    OpenCV's morphology ignores the pixels beyond the border, as repeating the edge rows and
+    columns does (a repeated pixel changes no maximum or minimum). Separable: the maximum and
+    minimum of each column's three rows, then of three neighbouring columns; one pass over the
+    image instead of three (dilate, erode, subtract), each of which reads and writes it whole.
+    """
+    h, w = img.shape
+    hi = np.empty(w, np.uint8)
+    lo = np.empty(w, np.uint8)
+    for y in range(h):
+        r0 = img[max(y - 1, 0)]
+        r1 = img[y]
+        r2 = img[min(y + 1, h - 1)]
+        for x in range(w):
+            a = r0[x]
+            b = r1[x]
+            c = r2[x]
+            hi[x] = max(max(a, b), c)
+            lo[x] = min(min(a, b), c)
+        o = out[y]
+        if w == 1:
+            o[0] = _u8(hi[0] - lo[0])
+            continue
+        o[0] = _u8(max(hi[0], hi[1]) - min(lo[0], lo[1]))
+        # Views shifted by one column: loops from column 0 over plain views vectorise best.
+        hl, hm, hr = hi[: w - 2], hi[1 : w - 1], hi[2:]
+        ll, lm, lr = lo[: w - 2], lo[1 : w - 1], lo[2:]
+        oi = o[1 : w - 1]
+        for x in range(w - 2):
+            oi[x] = _u8(max(max(hl[x], hm[x]), hr[x]) - min(min(ll[x], lm[x]), lr[x]))
+        o[w - 1] = _u8(max(hi[w - 2], hi[w - 1]) - min(lo[w - 2], lo[w - 1]))
+
+
+@njit(cache=True, nogil=True)
 def update_background(cur: U8, bg: U16, bg_u8_out: U8, alpha16: int) -> None:  # pragma: no cover - compiled
     """The slow background in 8.8 fixed point: ``bg += (cur·256 - bg) · alpha`` and its 8-bit copy.
 
@@ -631,4 +668,5 @@ def warm_up() -> None:
         update_background(cur, bg_16, both, 6554)
         block_sums(cur, 16, sums)
         shift_bilinear(cur, -1, 3, 0, 5, both)
+        local_range(cur, both)
     dilated_boxes(fg.view(np.uint64), w, rows, 1, 2)
