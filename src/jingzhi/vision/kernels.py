@@ -522,6 +522,9 @@ def dilated_boxes(
         first = n_runs
         row_lo[y] = first
         left = row_counts[y]
+        if left == 0:
+            row_hi[y] = n_runs
+            continue
         words = fg_words[y]
         in_run = False
         a = 0
@@ -559,6 +562,8 @@ def dilated_boxes(
     for y in range(h):
         lo = max(y - half_h, 0)
         hi = min(y + half_h, h - 1)
+        if row_hi[hi] == row_lo[lo]:
+            continue  # no runs in rows lo..hi (the runs are numbered in raster order)
         k = 0
         for src in range(lo, hi + 1):
             if row_hi[src] > row_lo[src]:

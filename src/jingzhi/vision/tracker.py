@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import count
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -22,8 +23,9 @@ G = 9.81
 _ids = count(1)
 
 
-@dataclass(frozen=True)
-class TrackPoint:
+class TrackPoint(NamedTuple):
+    """One detection of a track (a named tuple: one is made for every blob on every frame)."""
+
     frame: int
     t: float
     x: float
@@ -120,23 +122,21 @@ class Tracker:
         # Unmatched tracks age; tentative ones die fast so clutter does not pile up.
         keep: list[Track] = []
         rows: list[int] = []
-        state = self.state
+        positions: list[list[float]] | None = None  # the predicted (x, y) of every track, as floats, once needed
         for i, tr in enumerate(tracks):
             if tr.points[-1].frame == frame:
                 keep.append(tr)
                 rows.append(i)
                 continue
             confirmed = len(tr.points) >= cfg.confirm_hits
-            if (
-                confirmed
-                and hidden is not None
-                and tr.hidden_s < cfg.max_hidden_s
-                and hidden(float(state[i, 0, 0]), float(state[i, 1, 0]))
-            ):
-                tr.hidden_s += dt
-                keep.append(tr)
-                rows.append(i)
-                continue
+            if confirmed and hidden is not None and tr.hidden_s < cfg.max_hidden_s:
+                if positions is None:
+                    positions = self.state[:, :, 0].tolist()
+                if hidden(*positions[i]):
+                    tr.hidden_s += dt
+                    keep.append(tr)
+                    rows.append(i)
+                    continue
             tr.missed += 1
             tr.missed_s += dt
             if (confirmed and tr.missed_s > cfg.max_missed_s) or (not confirmed and tr.missed > cfg.tentative_missed):
