@@ -107,6 +107,13 @@ class GateConfig(BaseModel):
         le=20,
         description="in rain, a track must still look like a fall with any of its first this-many points dropped",
     )
+    rain_steady_share: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="in rain, no stretch of a track holding this share of its points may be a steady descent "
+        "(0: not tested)",
+    )
     min_span_floors: float = Field(default=1.5, ge=0.5, le=20.0)
     window_s: float = Field(default=1.6, ge=0.3, le=10.0, description="judge the physics on the last this-many seconds")
     max_accel_g: float = Field(

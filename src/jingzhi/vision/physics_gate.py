@@ -103,7 +103,8 @@ def judge(
     ``strict`` (in rain): the descent must visibly accelerate, a steady fall looks like a raindrop;
     and the track must not be made of specks (``rain_min_area_px``): chance chains of raindrops are.
     A track that passes must still pass without any of its first ``rain_trim_points`` points
-    (``trim``, see ``_fails_trimmed``).
+    (``trim``, see ``_fails_trimmed``), and no stretch of most of its points may be a steady
+    descent (``_steady_stretch``).
     """
     if len(points) < cfg.min_points:
         return GateResult(False, "too few points")
@@ -180,6 +181,8 @@ def judge(
         reason = _fails_trimmed(window, facade, cfg, ppm)
         if reason:
             return _fail(base, reason)
+    if strict and trim and cfg.rain_steady_share > 0.0 and _steady_stretch(tau, v, cfg, ppm):
+        return _fail(base, _STEADY_STRETCH)
     return GateResult(True, "ok", accel_g=accel_g, descent_mps=descent, span_m=span, residual_m=residual)
 
 
@@ -203,11 +206,45 @@ def _fails_trimmed(window: Sequence[TrackPoint], facade: Facade, cfg: GateConfig
     return ""
 
 
+def _steady_stretch(tau: FloatArray, v: FloatArray, cfg: GateConfig, ppm: float) -> bool:
+    """In rain: is some run of consecutive points, most of the track, a steady descent?
+
+    A raindrop falls at a steady 6-10 m/s; a track that is mostly one drop, with a few other points
+    before or after it (a flicker that stood still, a drop picked up lower down after a gap), can
+    bend the fitted parabola into an acceleration and pass every test on the whole. A real fall
+    accelerates on every stretch: a stretch of at least ``rain_steady_share`` of the points (and
+    ``min_points``) that descends at ``min_terminal_mps`` or faster with an acceleration below
+    ``drag_limited_accel_g`` by two standard errors (from the stretch's own scatter, at least half a
+    pixel) is a drop's. Unlike the other tests, a stretch is judged however short its descent.
+    """
+    n = len(tau)
+    shortest = max(cfg.min_points, math.ceil(cfg.rain_steady_share * n))
+    limit = cfg.drag_limited_accel_g * G
+    floor_sigma = 0.5 / max(ppm, 1e-6)
+    for size in range(n, shortest - 1, -1):
+        for i in range(n - size + 1):
+            t = tau[i : i + size] - tau[i]
+            ys = v[i : i + size, None]
+            coefs, rms = _parabolas(t, ys)
+            a, b = -2.0 * coefs[0, 0], -coefs[0, 1]  # downward acceleration, speed at the start
+            descent = b + 0.5 * a * float(t[-1])  # mean downward speed over the stretch
+            if descent < cfg.min_terminal_mps or a >= limit:
+                continue
+            sigma = max(float(rms[0]) * math.sqrt(size / max(size - 3, 1)), floor_sigma)
+            # Standard error of the fitted acceleration: 2 σ sqrt(((XᵀX)⁻¹)₀₀) for X = [t², t, 1].
+            x = np.vander(t, 3)
+            cov = np.linalg.inv(x.T @ x)
+            if a + 2.0 * 2.0 * sigma * math.sqrt(float(cov[0, 0])) < limit:
+                return True
+    return False
+
+
 # The reasons the rain rules look for in the judgement of part of a track.
 _BRAKING = "braking"
 _SPECKS = "specks in rain"
 _STEADY_IN_RAIN = "steady descent in rain"
 _STEADY_THEN_GAP = "steady descent in rain, then a gap"
+_STEADY_STRETCH = "mostly a steady descent in rain"
 
 
 def _steady(result: GateResult) -> bool:
