@@ -223,18 +223,19 @@ def _steady_stretch(tau: FloatArray, v: FloatArray, cfg: GateConfig, ppm: float)
     floor_sigma = 0.5 / max(ppm, 1e-6)
     for size in range(n, shortest - 1, -1):
         for i in range(n - size + 1):
+            # Least squares v = c2 t² + c1 t + c0; (XᵀX)⁻¹ gives the fit and its standard errors.
             t = tau[i : i + size] - tau[i]
-            ys = v[i : i + size, None]
-            coefs, rms = _parabolas(t, ys)
-            a, b = -2.0 * coefs[0, 0], -coefs[0, 1]  # downward acceleration, speed at the start
-            descent = b + 0.5 * a * float(t[-1])  # mean downward speed over the stretch
+            x = np.vander(t, 3)
+            inv = np.linalg.inv(x.T @ x)
+            coef = inv @ (x.T @ v[i : i + size])
+            c2, c1 = float(coef[0]), float(coef[1])
+            a = -2.0 * c2  # downward acceleration
+            descent = -c1 + 0.5 * a * float(t[-1])  # mean downward speed over the stretch
             if descent < cfg.min_terminal_mps or a >= limit:
                 continue
-            sigma = max(float(rms[0]) * math.sqrt(size / max(size - 3, 1)), floor_sigma)
-            # Standard error of the fitted acceleration: 2 σ sqrt(((XᵀX)⁻¹)₀₀) for X = [t², t, 1].
-            x = np.vander(t, 3)
-            cov = np.linalg.inv(x.T @ x)
-            if a + 2.0 * 2.0 * sigma * math.sqrt(float(cov[0, 0])) < limit:
+            res = v[i : i + size] - x @ coef
+            sigma = max(math.sqrt(float(np.mean(res * res)) * size / max(size - 3, 1)), floor_sigma)
+            if a + 2.0 * 2.0 * sigma * math.sqrt(float(inv[0, 0])) < limit:
                 return True
     return False
 

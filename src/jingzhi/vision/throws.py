@@ -10,10 +10,10 @@ Per frame (luma plane, full resolution, facade region only):
    smooth (a track of 1-2 px specks, whose centroids are exact, smoother still), not sideways, not
    upward, plausibly started on the facade; stricter in rain (an accelerating fall of more than
    specks, also without its first points, which in rain are the likeliest to belong to another
-   drop or a splash, and with no long stretch of it a drop's steady descent). Before it is judged, a track needs more points the more other blobs crowd it
-   (``clutter_weight``): where a passing shadow or the codec leaves flickering specks at every
-   window edge, chance chains of them follow a parabola as often as not, and only a longer chain
-   tells an object from chance.
+   drop or a splash, and with no long stretch of it a drop's steady descent). Before it is judged,
+   a track needs more points the more other blobs crowd it (``clutter_weight``): where a passing
+   shadow or the codec leaves flickering specks at every window edge, chance chains of them follow
+   a parabola as often as not, and only a longer chain tells an object from chance.
 4. The origin is the apex of the early trajectory (where it was first seen, if it was still rising
    then), corrected for the release point lying in front of the facade, and named as floor and
    window column through the facade homography. A track first seen well after its release takes
