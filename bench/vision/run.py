@@ -25,6 +25,7 @@ import json
 import multiprocessing
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -207,9 +208,12 @@ def fa_report(results: list[ClipResult], args: argparse.Namespace, elapsed: floa
     ]
     k_ours = sum(len(r.ours) for r in results)
     k_naive = sum(len(r.naive) for r in results)
+    naive_cell = (
+        "not run (`--no-naive`)" if getattr(args, "no_naive", False) else f"{k_naive} ({k_naive / hours:.0f}/h)"
+    )
     lines.append(
         f"| false alarms | {k_ours} ({k_ours / hours:.1f}/h; 95 % upper bound {poisson_upper(k_ours) / hours:.1f}/h) | "
-        f"{k_naive} ({k_naive / hours:.0f}/h) |"
+        f"{naive_cell} |"
     )
     fams: dict[str, list[int]] = {}
     for r in results:
@@ -221,7 +225,11 @@ def fa_report(results: list[ClipResult], args: argparse.Namespace, elapsed: floa
         "| by family (a stream counts for each of its families) | "
         + (", ".join(f"{f} {v[0]}" for f, v in sorted(fams.items()) if v[0]) or "none")
         + " | "
-        + (", ".join(f"{f} {v[1]}" for f, v in sorted(fams.items()) if v[1]) or "none")
+        + (
+            "not run"
+            if getattr(args, "no_naive", False)
+            else (", ".join(f"{f} {v[1]}" for f, v in sorted(fams.items()) if v[1]) or "none")
+        )
         + " |"
     )
     lines.append("")
@@ -238,7 +246,9 @@ def fa_report(results: list[ClipResult], args: argparse.Namespace, elapsed: floa
     return "\n".join(lines)
 
 
-def run_clip(case: Case, tmp: Path, mbps: float) -> ClipResult:
+def run_clip(case: Case, tmp: Path, mbps: float, naive_too: bool = True, keep: Path | None = None) -> ClipResult:
+    """Render ``case``, decode it alone, then with our detector, then with the naive baseline (unless
+    not ``naive_too``); the rendered clip goes, or moves into ``keep`` when our detector alarmed on it."""
     out = tmp / case.name
     bitrate = int(mbps * 1e6)
     paths = write_scene(case.spec, out, bitrate=bitrate)
@@ -267,16 +277,21 @@ def run_clip(case: Case, tmp: Path, mbps: float) -> ClipResult:
     events.extend(det.finish())
     ours_s = time.process_time() - t0
 
+    nev = []
     t0 = time.process_time()
-    info, frames = open_luma(paths["video"])
-    naive = NaiveDetector(facade, (info.height, info.width), info.fps)
-    for t, luma in read_ahead(frames, batch_size(info.fps)):  # the same treatment as ours
-        naive.process(luma, t)
-    nev = naive.finish()
+    if naive_too:
+        info, frames = open_luma(paths["video"])
+        naive = NaiveDetector(facade, (info.height, info.width), info.fps)
+        for t, luma in read_ahead(frames, batch_size(info.fps)):  # the same treatment as ours
+            naive.process(luma, t)
+        nev = naive.finish()
     naive_s = time.process_time() - t0
-    for p in out.iterdir():
-        p.unlink()
-    out.rmdir()
+    if keep is not None and alarms:
+        keep.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(keep / case.name, ignore_errors=True)
+        shutil.move(str(out), str(keep / case.name))
+    else:
+        shutil.rmtree(out)
     return ClipResult(
         case,
         truth,
@@ -296,16 +311,19 @@ def _init_worker() -> None:
     kernels.warm_up()
 
 
-def run_clips(cases: list[Case], tmp: Path, mbps: float, jobs: int = 1) -> Iterator[ClipResult]:
+def run_clips(
+    cases: list[Case], tmp: Path, mbps: float, jobs: int = 1, naive_too: bool = True, keep: Path | None = None
+) -> Iterator[ClipResult]:
     """``run_clip`` over ``cases``, in their order; ``jobs`` > 1 runs that many at once, in processes."""
     if jobs <= 1:
         for case in cases:
-            yield run_clip(case, tmp, mbps)
+            yield run_clip(case, tmp, mbps, naive_too, keep)
         return
     # Spawned, not forked: a process forked after PyAV's encoder threads ran can hang on their locks.
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn, initializer=_init_worker) as pool:
-        yield from pool.map(run_clip, cases, [tmp] * len(cases), [mbps] * len(cases))
+        n = len(cases)
+        yield from pool.map(run_clip, cases, [tmp] * n, [mbps] * n, [naive_too] * n, [keep] * n)
 
 
 def _mark_observable(truth: dict[str, Any], facade: Facade, shape: tuple[int, int]) -> None:
@@ -560,7 +578,11 @@ def main() -> int:
     ap.add_argument("--fa-only", action="store_true", help="run only the --fa-minutes streams")
     ap.add_argument("--fa-seed", type=int, default=None, help="seed of the --fa-minutes streams (default: split's + 1)")
     ap.add_argument("--jobs", type=int, default=1, help="clips run at once (speed figures: use 1)")
+    ap.add_argument("--no-naive", action="store_true", help="with --fa-only: skip the naive baseline (hunting)")
+    ap.add_argument("--keep", type=Path, default=None, help="keep the clips our detector alarmed on in this folder")
     args = ap.parse_args()
+    if args.no_naive and not args.fa_only:
+        ap.error("--no-naive needs --fa-only: the throw clips' report compares against the baseline")
     if args.fa_seed is None:
         args.fa_seed = fa_seed(args.split)
     _init_worker()
@@ -570,7 +592,7 @@ def main() -> int:
     start = time.perf_counter()
     results = []
     with tempfile.TemporaryDirectory(prefix="vision-bench-") as tmp:
-        for r in run_clips(cases, Path(tmp), args.mbps, args.jobs):
+        for r in run_clips(cases, Path(tmp), args.mbps, args.jobs, keep=args.keep):
             case = r.case
             results.append(r)
             if args.verbose:
@@ -590,7 +612,7 @@ def main() -> int:
         fa_results = []
         with tempfile.TemporaryDirectory(prefix="vision-bench-fa-") as tmp:
             fa_cases = make_fa_cases(args.split, args.fa_minutes, *args.size, seed=args.fa_seed)
-            for r in run_clips(fa_cases, Path(tmp), args.mbps, args.jobs):
+            for r in run_clips(fa_cases, Path(tmp), args.mbps, args.jobs, not args.no_naive, args.keep):
                 fa_results.append(r)
                 if args.verbose:
                     print(f"{r.case.name:40s} ours={len(r.ours)} naive={len(r.naive)} {r.stats}", flush=True)

@@ -81,3 +81,32 @@ def test_clips_run_side_by_side_give_what_they_give_one_by_one(run: ModuleType, 
     assert [r.case.name for r in two] == ["a", "b", "c"]
     assert [(r.frames, r.ours, r.naive) for r in two] == [(r.frames, r.ours, r.naive) for r in one]
     assert len(one[0].ours) == 1  # something to compare: the box is found
+
+
+def test_alarmed_clips_are_kept_for_study_and_the_baseline_can_be_skipped(run: ModuleType, tmp_path: object) -> None:
+    from pathlib import Path
+
+    from jingzhi.vision.synth import DistractorSpec, SceneSpec, ThrowSpec
+
+    def case(name: str, seed: int, throw: bool) -> object:
+        spec = SceneSpec(
+            seed=seed,
+            width=320,
+            height=240,
+            duration_s=3.0,
+            distance_m=20.0,
+            throws=[ThrowSpec(kind="box", floor=9, column=3, release_s=0.3)] if throw else [],
+            distractors=[DistractorSpec(family="birds", level=1.0)],
+        )
+        return run.Case(name, spec, "throw" if throw else "distractor", ("birds",))
+
+    tmp = Path(str(tmp_path))
+    keep = tmp / "kept"
+    (work := tmp / "work").mkdir()
+    results = list(run.run_clips([case("a", 1, True), case("b", 2, False)], work, 2.0, naive_too=False, keep=keep))
+    assert [len(r.ours) for r in results] == [1, 0]
+    assert all(r.naive == [] for r in results)
+    # The clip with an alarm moved into the keep folder whole (video, truth, facade); the other is gone.
+    assert sorted(p.name for p in keep.iterdir()) == ["a"]
+    assert {p.suffix for p in (keep / "a").iterdir()} >= {".mp4", ".json"}
+    assert list(work.iterdir()) == []
