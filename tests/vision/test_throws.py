@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jingzhi.vision.config import GateConfig
+from jingzhi.vision.config import ChangeConfig, GateConfig, ThrowConfig
 from jingzhi.vision.decode import open_luma
 from jingzhi.vision.facade import Facade, FacadeCalibration, load_facade
 from jingzhi.vision.physics_gate import judge, origin_of
@@ -96,6 +96,30 @@ def test_no_alarm_on_distractors(tmp_path: Path, families: tuple[str, ...]) -> N
         distractors=[DistractorSpec(family=f, level=1.5) for f in families],  # type: ignore[arg-type]
     )
     assert detect(clip) == []
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_a_shaking_camera_stays_compensated_and_is_not_taken_for_rain(tmp_path: Path, seed: int) -> None:
+    """A shake that passes through sub-pixel offsets against the reference: compensated as long as it
+    shakes (``shake_keep_px``), the wall's edges leave no residue that would clutter the frame or
+    count as rain streaks (which would put the gate's rain rules on a dry scene)."""
+    clip = render_clip(
+        tmp_path, seed=seed, duration_s=6.0, distance_m=30.0, distractors=[DistractorSpec(family="shake", level=1.5)]
+    )
+    facade = load_facade(clip.facade)
+
+    def stats(config: ThrowConfig) -> dict[str, int]:
+        info, frames = open_luma(clip.video)
+        det = ThrowDetector(facade, (info.height, info.width), info.fps, config)
+        for t, luma in frames:
+            det.process(luma, t)
+        return det.stats
+
+    now = stats(ThrowConfig())
+    assert now["cluttered"] == 0 and now["rain_frames"] == 0
+    # Compensated only above the 0.3 px that starts a compensation: the edges leave residue, "rain".
+    before = stats(ThrowConfig(change=ChangeConfig(shake_keep_px=0.3)))
+    assert before["cluttered"] > 0 and before["rain_frames"] > 20
 
 
 # -- the physics gate on exact, hand-made tracks -------------------------------------------------

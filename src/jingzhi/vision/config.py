@@ -40,6 +40,12 @@ class ChangeConfig(BaseModel):
         "this many more without trying the plain comparison first",
     )
     shake_min_px: float = Field(default=0.3, ge=0.0, le=5.0, description="estimated shift that is compensated")
+    shake_keep_px: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=5.0,
+        description="estimated shift that is still compensated while the camera shakes (compensated the frame before)",
+    )
     max_blobs: int = Field(default=60, ge=1, le=10000, description="more blobs than this marks the frame as cluttered")
     min_area_px: int = Field(default=1, ge=1, le=1000)
     max_extent_m: float = Field(default=2.0, gt=0.1, le=20.0, description="larger blobs are not a thrown object")
