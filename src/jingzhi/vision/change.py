@@ -361,12 +361,12 @@ class ChangeDetector:
                 # The camera was shaking on the last frame: try the shift first, and where it
                 # explains the change (what is left is below the share that asks for a shift),
                 # the relit comparison without the shift, which cannot do better, is skipped.
-                # Tried however small the shift (``shake_keep_px``): a shake passes through
+                # ``shake_keep_px`` 0 tries it however small the shift: a shake passes through
                 # offsets of a few tenths of a pixel, and uncompensated, the wall's edges leave
                 # thin vertical residue that clutters the frame and reads as rain streaks.
                 cur_means = _block_means(cur) if min(cur.shape) >= _LOWPASS_CELL else None
                 moved, cur_small = self._estimate_shift(ref, cur)
-                if max(abs(moved[0]), abs(moved[1])) >= cfg.shake_keep_px:
+                if max(abs(moved[0]), abs(moved[1])) > cfg.shake_keep_px:
                     tried = self._shifted_change(cur, ref, bg, moved, cur_means)
                     chosen = tried[0] / region <= cfg.shake_check_fraction
             if not chosen:

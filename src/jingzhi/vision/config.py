@@ -41,10 +41,12 @@ class ChangeConfig(BaseModel):
     )
     shake_min_px: float = Field(default=0.3, ge=0.0, le=5.0, description="estimated shift that is compensated")
     shake_keep_px: float = Field(
-        default=0.0,
+        default=0.3,
         ge=0.0,
         le=5.0,
-        description="estimated shift that is still compensated while the camera shakes (compensated the frame before)",
+        description="estimated shift that is still compensated while the camera shakes (compensated the frame "
+        "before); 0 keeps a shaking camera compensated, which cleans its frames but let a gliding bird through "
+        "(docs/PERFORMANCE.md, session 17): off until the gate handles that",
     )
     max_blobs: int = Field(default=60, ge=1, le=10000, description="more blobs than this marks the frame as cluttered")
     min_area_px: int = Field(default=1, ge=1, le=1000)
