@@ -208,9 +208,8 @@ def fa_report(results: list[ClipResult], args: argparse.Namespace, elapsed: floa
     ]
     k_ours = sum(len(r.ours) for r in results)
     k_naive = sum(len(r.naive) for r in results)
-    naive_cell = (
-        "not run (`--no-naive`)" if getattr(args, "no_naive", False) else f"{k_naive} ({k_naive / hours:.0f}/h)"
-    )
+    no_naive = getattr(args, "no_naive", False)
+    naive_cell = "not run (`--no-naive`)" if no_naive else f"{k_naive} ({k_naive / hours:.0f}/h)"
     lines.append(
         f"| false alarms | {k_ours} ({k_ours / hours:.1f}/h; 95 % upper bound {poisson_upper(k_ours) / hours:.1f}/h) | "
         f"{naive_cell} |"
@@ -225,11 +224,7 @@ def fa_report(results: list[ClipResult], args: argparse.Namespace, elapsed: floa
         "| by family (a stream counts for each of its families) | "
         + (", ".join(f"{f} {v[0]}" for f, v in sorted(fams.items()) if v[0]) or "none")
         + " | "
-        + (
-            "not run"
-            if getattr(args, "no_naive", False)
-            else (", ".join(f"{f} {v[1]}" for f, v in sorted(fams.items()) if v[1]) or "none")
-        )
+        + ("not run" if no_naive else (", ".join(f"{f} {v[1]}" for f, v in sorted(fams.items()) if v[1]) or "none"))
         + " |"
     )
     lines.append("")

@@ -54,6 +54,22 @@ def test_fresh_fa_streams_by_seed(run: ModuleType) -> None:
     assert not {c.spec.seed for c in fresh} & {c.spec.seed for c in default}
 
 
+def _case(run: ModuleType, name: str, seed: int, throw: bool) -> object:
+    """A 3 s clip at 320×240 with birds, and a box thrown from floor 9 where ``throw``."""
+    from jingzhi.vision.synth import DistractorSpec, SceneSpec, ThrowSpec
+
+    spec = SceneSpec(
+        seed=seed,
+        width=320,
+        height=240,
+        duration_s=3.0,
+        distance_m=20.0,
+        throws=[ThrowSpec(kind="box", floor=9, column=3, release_s=0.3)] if throw else [],
+        distractors=[DistractorSpec(family="birds", level=1.0)],
+    )
+    return run.Case(name, spec, "throw" if throw else "distractor", ("birds",))
+
+
 def test_clips_run_side_by_side_give_what_they_give_one_by_one(run: ModuleType, tmp_path: object) -> None:
     import importlib
     from pathlib import Path
@@ -61,21 +77,7 @@ def test_clips_run_side_by_side_give_what_they_give_one_by_one(run: ModuleType, 
     # Under its plain name, which the spawned processes import it by (the fixture's is private).
     run = importlib.import_module("run")
 
-    from jingzhi.vision.synth import DistractorSpec, SceneSpec, ThrowSpec
-
-    def case(name: str, seed: int, throw: bool) -> object:
-        spec = SceneSpec(
-            seed=seed,
-            width=320,
-            height=240,
-            duration_s=3.0,
-            distance_m=20.0,
-            throws=[ThrowSpec(kind="box", floor=9, column=3, release_s=0.3)] if throw else [],
-            distractors=[DistractorSpec(family="birds", level=1.0)],
-        )
-        return run.Case(name, spec, "throw" if throw else "distractor", ("birds",))
-
-    cases = [case("a", 1, True), case("b", 2, False), case("c", 3, True)]
+    cases = [_case(run, "a", 1, True), _case(run, "b", 2, False), _case(run, "c", 3, True)]
     one = list(run.run_clips(cases, Path(str(tmp_path)), 2.0, jobs=1))
     two = list(run.run_clips(cases, Path(str(tmp_path)), 2.0, jobs=2))
     assert [r.case.name for r in two] == ["a", "b", "c"]
@@ -86,24 +88,12 @@ def test_clips_run_side_by_side_give_what_they_give_one_by_one(run: ModuleType, 
 def test_alarmed_clips_are_kept_for_study_and_the_baseline_can_be_skipped(run: ModuleType, tmp_path: object) -> None:
     from pathlib import Path
 
-    from jingzhi.vision.synth import DistractorSpec, SceneSpec, ThrowSpec
-
-    def case(name: str, seed: int, throw: bool) -> object:
-        spec = SceneSpec(
-            seed=seed,
-            width=320,
-            height=240,
-            duration_s=3.0,
-            distance_m=20.0,
-            throws=[ThrowSpec(kind="box", floor=9, column=3, release_s=0.3)] if throw else [],
-            distractors=[DistractorSpec(family="birds", level=1.0)],
-        )
-        return run.Case(name, spec, "throw" if throw else "distractor", ("birds",))
-
     tmp = Path(str(tmp_path))
     keep = tmp / "kept"
     (work := tmp / "work").mkdir()
-    results = list(run.run_clips([case("a", 1, True), case("b", 2, False)], work, 2.0, naive_too=False, keep=keep))
+    results = list(
+        run.run_clips([_case(run, "a", 1, True), _case(run, "b", 2, False)], work, 2.0, naive_too=False, keep=keep)
+    )
     assert [len(r.ours) for r in results] == [1, 0]
     assert all(r.naive == [] for r in results)
     # The clip with an alarm moved into the keep folder whole (video, truth, facade); the other is gone.
