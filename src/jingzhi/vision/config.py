@@ -41,12 +41,12 @@ class ChangeConfig(BaseModel):
     )
     shake_min_px: float = Field(default=0.3, ge=0.0, le=5.0, description="estimated shift that is compensated")
     shake_keep_px: float = Field(
-        default=0.3,
+        default=0.0,
         ge=0.0,
         le=5.0,
         description="estimated shift that is still compensated while the camera shakes (compensated the frame "
-        "before); 0 keeps a shaking camera compensated, which cleans its frames but let a gliding bird through "
-        "(docs/PERFORMANCE.md, session 17): off until the gate handles that",
+        "before); 0 keeps a shaking camera compensated however small the shift, so its frames stay clean and "
+        "are not taken for rain (docs/PERFORMANCE.md, sessions 17-18)",
     )
     max_blobs: int = Field(default=60, ge=1, le=10000, description="more blobs than this marks the frame as cluttered")
     min_area_px: int = Field(default=1, ge=1, le=1000)
@@ -135,6 +135,14 @@ class GateConfig(BaseModel):
     )
     min_terminal_mps: float = Field(
         default=3.0, ge=0.0, le=30.0, description="slowest drag-limited descent (leaves/paper are slower)"
+    )
+    glide_side_ratio: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=100.0,
+        description="a drag-limited descent (below drag_limited_accel_g) may drift sideways at most this share of "
+        "its descent speed: at terminal speed drag has also taken a throw's sideways speed, a gliding bird keeps it "
+        "(0: not tested)",
     )
     max_side_speed_mps: float = Field(default=6.0, gt=0.0, le=50.0)
     max_side_accel_g: float = Field(default=0.6, gt=0.0, le=5.0)
