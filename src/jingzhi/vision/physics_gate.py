@@ -2,7 +2,8 @@
 
 Tracks are judged in facade metres (through the calibrated homography), so the rules are the same
 for every camera distance: downward, acceleration between drag-limited descent and free fall,
-at least ~1.5 floors of descent, no sustained upward or erratic motion, a plausible origin.
+at least ~1.5 floors of descent, no sustained upward or erratic motion, no steady descent that drifts
+sideways faster than it falls (a glider), a plausible origin.
 """
 
 from __future__ import annotations
