@@ -158,14 +158,14 @@ def judge(
         return _fail(base, "faster than free fall")
     if accel_g < cfg.min_accel_g:
         return _fail(base, _BRAKING)
-    if accel_g < cfg.drag_limited_accel_g and (strict or descent < cfg.min_terminal_mps):
-        return _fail(base, _STEADY_IN_RAIN if strict else "too slow (leaf, paper)")
-    if accel_g < cfg.drag_limited_accel_g and cfg.glide_side_ratio > 0.0 and tail > 0.0:
-        # Mean speeds over the window, from the fits: a steady descent that drifts sideways faster than
-        # it falls is a glider's (a throw at terminal speed has lost its sideways speed to drag too).
+    if accel_g < cfg.drag_limited_accel_g:  # a steady, drag-limited descent
+        if strict or descent < cfg.min_terminal_mps:
+            return _fail(base, _STEADY_IN_RAIN if strict else "too slow (leaf, paper)")
+        # Mean speeds over the window, from the fits: drifting sideways faster than it falls is a
+        # glider (a throw at terminal speed has lost its sideways speed to drag too).
         drift = abs(float(cu[0]) * tail + float(cu[1]))
         mean_descent = -(float(cv[0]) * tail + float(cv[1]))
-        if drift > cfg.glide_side_ratio * max(mean_descent, 0.0):
+        if cfg.glide_side_ratio > 0.0 and drift > cfg.glide_side_ratio * max(mean_descent, 0.0):
             return _fail(base, "glides sideways")
     side_speed = float(np.abs(2.0 * cu[0] * tau + cu[1]).max())
     if side_speed > cfg.max_side_speed_mps:
