@@ -147,3 +147,41 @@ def test_the_shake_estimate_is_not_thrown_off_by_an_odd_transform_length() -> No
         det._smalls.append(None)  # no cached copy of the reference
         (ex, ey), _small = det._estimate_shift(wall[crop], moved[crop])
         assert abs(ex - dx) < 0.2 and abs(ey - dy) < 0.2, ((ex, ey), (dx, dy))
+
+
+def _streaks(frame: U8, config: ChangeConfig) -> int:
+    """Thin vertical blobs counted as rain on ``frame``, after four frames of the striped wall."""
+    facade = Facade(
+        FacadeCalibration(corners=[(20, 10), (300, 10), (300, 230), (20, 230)], floors=8, columns=6, width_m=24.0)
+    )
+    det = ChangeDetector(facade, (H, W), config)
+    for _ in range(4):
+        det.process(_posted_wall())
+    return det.process(frame).streaks
+
+
+def _posted_wall() -> U8:
+    """Flat wall (grey 120) with dark window posts: 3 px wide, 24 px tall, every 40 px."""
+    img = np.full((H, W), 120, np.uint8)
+    for x in range(40, 300, 40):
+        img[60:84, x : x + 3] = 30
+        img[150:174, x : x + 3] = 30
+    return img
+
+
+def test_thin_residue_on_the_walls_edges_is_not_rain_but_streaks_on_flat_wall_are() -> None:
+    # A jolt blurs the picture sideways: every post leaves thin vertical differences along its sides,
+    # which no shift or light change explains.
+    jolted = _u8(cv2.blur(_posted_wall(), (5, 1)))
+    # Rain: thin bright streaks, 12 px long, on the flat wall between the posts.
+    rain = _posted_wall()
+    for x in range(55, 300, 40):
+        rain[100:112, x] = 200
+    assert _streaks(rain, ChangeConfig()) == 7
+    assert _streaks(jolted, ChangeConfig()) == 0
+    # Counted as rain when every thin blob counts (``streak_edge_range`` 256, the rule before).
+    assert _streaks(jolted, ChangeConfig(streak_edge_range=256)) >= 7
+
+
+def _u8(img: object) -> U8:
+    return np.asarray(img, dtype=np.uint8)

@@ -409,13 +409,30 @@ class ChangeDetector:
             spare = self._bg_spare
             self._k.update_background(cur, self.background, spare, self._alpha16)
             self._bg_spare, self.background_u8 = self.background_u8, spare
-        streaks = sum(1 for b in boxes if _is_streak(b[2], b[3]))
+        streaks = self._rain_streaks(boxes)
         if len(boxes) > cfg.max_blobs:
             # Heavy rain: drop the thin streaks and keep looking at compact blobs if few are left.
             boxes = [b for b in boxes if not _is_streak(b[2], b[3])]
             if len(boxes) > cfg.max_blobs:
                 return ChangeResult((), changed, False, True, shift, thr, streaks)
         return ChangeResult(self._blobs(boxes, cur, ref, bg, both, thr), changed, False, False, shift, thr, streaks)
+
+    def _rain_streaks(self, boxes: list[Box]) -> int:
+        """Thin vertical blobs that are not on the background's edges: rain streaks.
+
+        Where the camera moves (a pole shaking faster than the shift estimate follows, motion blur
+        on a jolt), every vertical edge of the wall leaves a thin vertical difference: window frames,
+        pipes, balcony posts. Rain streaks lie anywhere, mostly on flat wall and glass. The measure is
+        the background's 3×3 local range (``_spread``, the threshold map's) down the blob's centre column.
+        """
+        level = self.cfg.streak_edge_range
+        spread = self._spread
+        n = 0
+        for bx, by, bw, bh in boxes:
+            if _is_streak(bw, bh):
+                col = spread[by : by + bh, bx + bw // 2]
+                n += 2 * int(np.count_nonzero(col >= level)) < bh
+        return n
 
     def _noise_diff(self, cur: U8, ref: U8, relit: bool, cur_means: U8 | None, shifted: tuple[U8, U8] | None) -> U8:
         """The chosen temporal difference, subsampled by 4: what the noise estimate looks at.

@@ -48,6 +48,13 @@ class ChangeConfig(BaseModel):
         "before); 0 keeps a shaking camera compensated however small the shift, so its frames stay clean and "
         "are not taken for rain (docs/PERFORMANCE.md, sessions 17-18)",
     )
+    streak_edge_range: int = Field(
+        default=30,
+        ge=1,
+        le=256,
+        description="a thin vertical blob lying along the background's edges (its local range at least this on "
+        "half the blob's centre column) is what a moving camera leaves, not a rain streak; 256 counts every one",
+    )
     max_blobs: int = Field(default=60, ge=1, le=10000, description="more blobs than this marks the frame as cluttered")
     min_area_px: int = Field(default=1, ge=1, le=1000)
     max_extent_m: float = Field(default=2.0, gt=0.1, le=20.0, description="larger blobs are not a thrown object")
