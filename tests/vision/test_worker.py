@@ -215,7 +215,14 @@ def check_delivery(platform: FakePlatform, clip: Clip) -> None:
 
 def test_once_posts_event_picture_and_clip_then_releases(platform: FakePlatform, throw_clip: Clip) -> None:
     args = ["run", "--url", platform.url, "--token", TOKEN, "--name", "test", "--fast", "--once"]
-    assert main(args) == 0
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(2)
+    try:
+        assert main(args) == 0
+        # One core per camera thread: OpenCV's own pool is switched off, as in the benchmark.
+        assert cv2.getNumThreads() == 1
+    finally:
+        cv2.setNumThreads(threads)
     check_delivery(platform, throw_clip)
     assert len(platform.events) == 1 and len(platform.clips) == 1
     assert platform.releases == [["cam-1"]]

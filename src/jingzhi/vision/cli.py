@@ -17,6 +17,8 @@ import threading
 from types import FrameType
 from typing import Any
 
+import cv2
+
 from jingzhi.vision.decode import VideoError, batch_size, open_luma, read_ahead
 from jingzhi.vision.facade import load_facade
 from jingzhi.vision.throws import ThrowDetector, ThrowEvent
@@ -117,6 +119,10 @@ def run_worker(args: argparse.Namespace) -> int:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(threadName)s %(message)s")
     logging.getLogger("jingzhi.vision").setLevel(args.log_level)
+    # One thread per camera, each keeping one core busy at most: OpenCV's own thread pool would only
+    # contend with the other cameras' threads (the per-core figures in docs/PERFORMANCE.md are
+    # measured with one OpenCV thread).
+    cv2.setNumThreads(1)
     try:
         worker = Worker(
             args.url,
