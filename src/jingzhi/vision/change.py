@@ -56,7 +56,7 @@ class ChangeResult:
     cluttered: bool  # too many blobs (heavy rain, snow): detections dropped
     shift: tuple[float, float]  # estimated global image motion (px) against the reference frame
     threshold: float
-    streaks: int = 0  # thin vertical blobs (rain); counted even when the frame is cluttered
+    streaks: int = 0  # thin vertical blobs off the background's edges (rain); counted even when cluttered
 
 
 class ChangeDetector:

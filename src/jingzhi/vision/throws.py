@@ -133,7 +133,8 @@ class ThrowDetector:
         self.stats["global"] += int(res.global_change)
         self.stats["cluttered"] += int(res.cluttered)
         self.stats["blobs"] += len(res.blobs)
-        # Rain shows as many thin vertical streaks at once; a thrown object is one streak.
+        # Rain shows as many thin vertical streaks at once, anywhere on the wall (``ChangeDetector._rain_streaks``);
+        # a thrown object is one streak.
         self.rain_level = 0.95 * self.rain_level + 0.05 * res.streaks
         self.stats["rain_frames"] += int(self.raining)
         skip = res.global_change or res.cluttered
