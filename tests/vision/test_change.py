@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from jingzhi.vision.change import ChangeDetector
+from jingzhi.vision.change import ChangeDetector, _u8
 from jingzhi.vision.config import ChangeConfig
 from jingzhi.vision.facade import Facade, FacadeCalibration
 
@@ -181,7 +181,3 @@ def test_thin_residue_on_the_walls_edges_is_not_rain_but_streaks_on_flat_wall_ar
     assert _streaks(jolted, ChangeConfig()) == 0
     # Counted as rain when every thin blob counts (``streak_edge_range`` 256, the rule before).
     assert _streaks(jolted, ChangeConfig(streak_edge_range=256)) >= 7
-
-
-def _u8(img: object) -> U8:
-    return np.asarray(img, dtype=np.uint8)
