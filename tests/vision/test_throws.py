@@ -13,6 +13,7 @@ from jingzhi.vision.decode import open_luma
 from jingzhi.vision.facade import Facade, FacadeCalibration, load_facade
 from jingzhi.vision.physics_gate import judge, origin_of
 from jingzhi.vision.synth import DistractorSpec, ThrowSpec
+from jingzhi.vision.synth.camera import frame_facade
 from jingzhi.vision.throws import ThrowDetector, ThrowEvent
 from jingzhi.vision.tracker import TrackPoint
 
@@ -178,6 +179,42 @@ def test_gate_accepts_a_drag_limited_descent() -> None:
     steady = track(lambda t: (7.5, 22.0 - 8.0 * t), duration=1.2)
     origin = origin_of(steady, FLAT, GateConfig(), PPM)
     assert origin is not None and origin.confidence <= 0.5
+
+
+def _seen_from_20_m(
+    velocity: tuple[float, float, float], accel: float = 9.81, start: float = 1.3
+) -> tuple[list[TrackPoint], Facade]:
+    """A fall from floor 18 (52 m up) of a 20-floor, 24 m wide facade, seen for 1.6 s from ``start``
+    seconds after its release by a 1080p camera 20 m in front of the wall at 1.6 m height; ``velocity``
+    (sideways, up, outwards) m/s, released 0.8 m in front of the wall."""
+    cam = frame_facade(width=1920, height=1080, facade_width_m=24.0, facade_height_m=60.0, distance_m=20.0)
+    corners, _ = cam.project([[0.0, 60.0, 0.0], [24.0, 60.0, 0.0], [24.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    facade = Facade(
+        FacadeCalibration(corners=[(float(x), float(y)) for x, y in corners], floors=20, columns=6, width_m=24.0)
+    )
+    pts = []
+    for i in range(40):
+        t = start + i / 25.0
+        world = np.array([10.0, 52.0, 0.8]) + np.array(velocity) * t - np.array([0.0, 0.5 * accel * t * t, 0.0])
+        x, y = cam.project(world[None, :])[0][0]
+        pts.append(TrackPoint(i, t, float(x), float(y), 6, 3, -1))
+    return pts, facade
+
+
+def test_a_throw_away_from_the_wall_seen_from_near_is_still_a_fall() -> None:
+    """Coming nearer a camera 20 m away, an object thrown out at 2.5 m/s grows in the image as it falls:
+    in facade metres its free fall reads about 1.6 g. The camera's position from the calibration lets
+    the free-fall limit allow for it; without it, or with ``max_outward_mps`` 0, it is refused."""
+    pts, facade = _seen_from_20_m((0.0, 1.9, 2.5))
+    camera = facade.camera_centre((1080, 1920))
+    assert camera is not None and camera[2] == pytest.approx(20.0, abs=0.5)
+    plain = judge(pts, facade, GateConfig(), 30.0)
+    assert not plain.passed and plain.reason == "faster than free fall" and plain.accel_g > 1.5
+    assert judge(pts, facade, GateConfig(), 30.0, camera=camera).passed
+    assert judge(pts, facade, GateConfig(max_outward_mps=0.0), 30.0, camera=camera).reason == "faster than free fall"
+    # What falls faster than the allowance explains is still refused: 3 g straight down the wall.
+    fast, _ = _seen_from_20_m((0.0, 0.0, 0.0), accel=3.0 * 9.81, start=0.2)
+    assert judge(fast, facade, GateConfig(), 30.0, camera=camera).reason == "faster than free fall"
 
 
 def test_a_steady_descent_that_drifts_sideways_faster_than_it_falls_is_a_glider() -> None:

@@ -137,6 +137,14 @@ class GateConfig(BaseModel):
     min_accel_g: float = Field(
         default=-0.25, ge=-2.0, le=1.0, description="most upward (braking) acceleration tolerated"
     )
+    max_outward_mps: float = Field(
+        default=3.0,
+        ge=0.0,
+        le=20.0,
+        description="a throw may carry an object away from the wall, towards a camera in front of it, at up to this "
+        "speed: seen from near, its growing image scale adds to its fall's apparent acceleration in facade metres, "
+        "which the free-fall limit allows for where the calibration tells the camera's position (0: not allowed for)",
+    )
     drag_limited_accel_g: float = Field(
         default=0.3, ge=0.0, le=1.0, description="below this the descent must be drag-limited"
     )

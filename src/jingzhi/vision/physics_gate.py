@@ -3,7 +3,9 @@
 Tracks are judged in facade metres (through the calibrated homography), so the rules are the same
 for every camera distance: downward, acceleration between drag-limited descent and free fall,
 at least ~1.5 floors of descent, no sustained upward or erratic motion, no steady descent that drifts
-sideways faster than it falls (a glider), a plausible origin.
+sideways faster than it falls (a glider), a plausible origin. Facade metres take the object to be on
+the wall's plane; where the calibration tells where the camera stands, the free-fall limit allows for
+an object thrown away from the wall, towards the camera (``GateConfig.max_outward_mps``).
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ def judge(
     *,
     strict: bool = False,
     trim: bool = True,
+    camera: tuple[float, float, float] | None = None,
 ) -> GateResult:
     """Apply the rules to the last ``window_s`` seconds of a track.
 
@@ -105,7 +108,8 @@ def judge(
     and the track must not be made of specks (``rain_min_area_px``): chance chains of raindrops are.
     A track that passes must still pass without any of its first ``rain_trim_points`` points
     (``trim``, see ``_fails_trimmed``), and no stretch of most of its points may be a steady
-    descent (``_steady_stretch``).
+    descent (``_steady_stretch``). ``camera`` (its position in facade metres, from the calibration)
+    lets the free-fall limit allow for a throw away from the wall (``_outward_accel_g``).
     """
     if len(points) < cfg.min_points:
         return GateResult(False, "too few points")
@@ -154,7 +158,7 @@ def judge(
         # parabola; chance chains of codec specks (a flicker that "hovers", then specks picked
         # across long gaps) are picked from many candidates and only just bend to fit.
         return _fail(base, "erratic path of specks")
-    if accel_g > cfg.max_accel_g:
+    if accel_g > cfg.max_accel_g and _outward_accel_g(t, uv, cv, camera, cfg) > cfg.max_accel_g:
         return _fail(base, "faster than free fall")
     if accel_g < cfg.min_accel_g:
         return _fail(base, _BRAKING)
@@ -192,6 +196,31 @@ def judge(
     if strict and trim and cfg.rain_steady_share > 0.0 and _steady_stretch(tau, v, cfg, ppm):
         return _fail(base, _STEADY_STRETCH)
     return GateResult(True, "ok", accel_g=accel_g, descent_mps=descent, span_m=span, residual_m=residual)
+
+
+def _outward_accel_g(
+    t: FloatArray, uv: FloatArray, cv: FloatArray, camera: tuple[float, float, float] | None, cfg: GateConfig
+) -> float:
+    """The fall's downward acceleration (g) if it is moving away from the wall at ``max_outward_mps``.
+
+    A point seen at facade position (u, v) lies on the ray from the camera to it; at ``z`` metres in
+    front of the wall its height is ``v + (c_v - v) z / D`` (camera at height c_v, D in front). An
+    object thrown outwards comes nearer a camera in front of the wall as it falls, so its image grows
+    faster than its fall alone moves it: at 20 m, a fall that left the window at 2-3 m/s outwards
+    reads 1.4-1.8 g in facade metres two seconds on (synthetic tuning throws, the true paths). Its
+    depth here: ``release_depth_m`` at the release, which lies as long before the first point as its
+    descent then takes from rest, plus ``max_outward_mps`` for every second since — the most a throw
+    can have brought it nearer, so the least acceleration it can have had. ``inf`` without a camera.
+    """
+    if camera is None or cfg.max_outward_mps <= 0.0:
+        return math.inf
+    _cu, c_v, dist = camera
+    since = t - t[0] + max(-float(cv[1]), 0.0) / G  # seconds since the release, at each point
+    z = np.minimum(cfg.release_depth_m + cfg.max_outward_mps * since, 0.8 * dist)
+    v = uv[:, 1]
+    height = v + (c_v - v) * z / dist
+    coef, _rms = _parabolas(t - t[0], height[:, None])
+    return -2.0 * float(coef[0, 0]) / G
 
 
 def _fails_trimmed(window: Sequence[TrackPoint], facade: Facade, cfg: GateConfig, ppm: float) -> str:

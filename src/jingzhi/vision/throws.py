@@ -186,7 +186,7 @@ class ThrowDetector:
             return
         self.stats["tracks_judged"] += 1
         self._judged[tr.id] = self.frame_index
-        gate = judge(tr.points, self.facade, gcfg, tr.ppm, strict=self.raining)
+        gate = judge(tr.points, self.facade, gcfg, tr.ppm, strict=self.raining, camera=self.camera)
         if not gate.passed:
             self.rejections[gate.reason] = self.rejections.get(gate.reason, 0) + 1
             return
