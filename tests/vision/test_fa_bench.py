@@ -100,3 +100,40 @@ def test_alarmed_clips_are_kept_for_study_and_the_baseline_can_be_skipped(run: M
     assert sorted(p.name for p in keep.iterdir()) == ["a"]
     assert {p.suffix for p in (keep / "a").iterdir()} >= {".mp4", ".json"}
     assert list(work.iterdir()) == []
+
+
+def test_variations_change_only_what_they_name(run: ModuleType) -> None:
+    cases = run.make_cases("tune", True, 320, 240)
+    streams = run.make_fa_cases("tune", 3.0, 320, 240)
+    # No option: the very same cases (the held-out clips render as they always did).
+    assert run.vary(cases) == cases and run.vary(streams) == streams
+
+    slow = run.vary(cases, fps=10.0)
+    assert all(c.spec.fps == 10.0 for c in slow)
+    assert [c.spec.model_copy(update={"fps": 25.0}) for c in slow] == [c.spec for c in cases]
+
+    rainy = run.vary(cases, throws_in=("rain", 2.0))
+    for before, after in zip(cases, rainy, strict=True):
+        if before.group == "throw":
+            assert [(d.family, d.level) for d in after.spec.distractors] == [("rain", 2.0)]
+            assert after.families == ("rain",) and after.spec.throws == before.spec.throws
+        else:
+            assert after is before  # the distractor-only clips keep theirs
+
+    stressed = run.vary(streams, level_scale=4.0, with_family="rain")
+    for before, after in zip(streams, stressed, strict=True):
+        levels = {d.family: d.level for d in after.spec.distractors}
+        for d in before.spec.distractors:
+            assert levels[d.family] == pytest.approx(min(d.level * 4.0, 5.0))
+        assert "rain" in levels and "rain" in after.families
+        assert after.spec.seed == before.spec.seed
+
+
+def test_family_level_option_is_checked(run: ModuleType) -> None:
+    import argparse
+
+    assert run._family_level("rain:2.5") == ("rain", 2.5)
+    assert run._family_level("birds") == ("birds", 1.0)
+    for bad in ("hail:1", "rain:x", "rain:0", "rain:9"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            run._family_level(bad)

@@ -463,8 +463,10 @@ class ChangeDetector:
             cur, ref, bg, bg if both is None else both, both is not None, math.floor(thr), box_arr, mom
         )
         blobs: list[Blob] = []
+        # The region's first row (within the joining dilation's reach) cuts what touches it (``drop_top_edge_blobs``).
+        top = 0 if cfg.drop_top_edge_blobs else -1
         for (bx, by, bw, bh), (m00, m10, m01, area, signed) in zip(boxes, mom.tolist(), strict=True):
-            if m00 <= 0 or area < cfg.min_area_px:
+            if m00 <= 0 or area < cfg.min_area_px or by == top:
                 continue
             cx = float(m10) / float(m00) + bx + self.x0 + 0.5
             cy = float(m01) / float(m00) + by + self.y0 + 0.5

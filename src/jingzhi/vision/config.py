@@ -55,6 +55,14 @@ class ChangeConfig(BaseModel):
         description="a thin vertical blob lying along the background's edges (its local range at least this on "
         "half the blob's centre column) is what a moving camera leaves, not a rain streak; 256 counts every one",
     )
+    drop_top_edge_blobs: bool = Field(
+        default=True,
+        description="drop blobs touching the analysed region's top row (within the joining dilation): cut by the "
+        "edge, their centre is not the object's, and a shaking camera leaves rows of them along a roof line or the "
+        "frame's top; a track's start there looks like an apex, which the gate takes for a throw's (at the bottom "
+        "a stalled end looks like braking, which it refuses, and a fall leaving the frame needs its last points) "
+        "(docs/PERFORMANCE.md, session 21)",
+    )
     max_blobs: int = Field(default=60, ge=1, le=10000, description="more blobs than this marks the frame as cluttered")
     min_area_px: int = Field(default=1, ge=1, le=1000)
     max_extent_m: float = Field(default=2.0, gt=0.1, le=20.0, description="larger blobs are not a thrown object")
