@@ -454,19 +454,20 @@ class ChangeDetector:
         The weights are zero on the ghost the temporal difference leaves. All boxes' moments come
         from one ``kernels.blob_moments`` call, equal to ``cv2.moments`` of each thresholded crop.
         """
+        cfg = self.cfg
+        if cfg.drop_top_edge_blobs:
+            # The region's first row (within the joining dilation's reach) cuts what touches it: not a position.
+            boxes = [b for b in boxes if b[1] != 0]
         if not boxes:
             return ()
-        cfg = self.cfg
         box_arr = np.array(boxes, dtype=np.int32)
         mom = np.empty((len(boxes), 5), np.int64)
         self._k.blob_moments(
             cur, ref, bg, bg if both is None else both, both is not None, math.floor(thr), box_arr, mom
         )
         blobs: list[Blob] = []
-        # The region's first row (within the joining dilation's reach) cuts what touches it (``drop_top_edge_blobs``).
-        top = 0 if cfg.drop_top_edge_blobs else -1
         for (bx, by, bw, bh), (m00, m10, m01, area, signed) in zip(boxes, mom.tolist(), strict=True):
-            if m00 <= 0 or area < cfg.min_area_px or by == top:
+            if m00 <= 0 or area < cfg.min_area_px:
                 continue
             cx = float(m10) / float(m00) + bx + self.x0 + 0.5
             cy = float(m01) / float(m00) + by + self.y0 + 0.5
